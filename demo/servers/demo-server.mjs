@@ -1,0 +1,101 @@
+// Serves the demo page (and the test fixtures) with a strict Content-Security-Policy,
+// plus a small API standing in for https://api.thecloso.com that verifies the access token.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { escapeHtml, listenLoopback, sendHtml, sendJson, serveStatic } from './http.mjs';
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+export const ROOT = here('../../');
+
+/**
+ * @param {object} options
+ * @param {string} options.issuer the OpenID Provider's issuer URL (ending in "/" for Auth0).
+ * @param {string} options.clientId
+ * @param {string} options.audience the API identifier.
+ * @param {number} [options.port]
+ * @param {string} [options.host]
+ * @param {Record<string,string>} [options.pages] extra URL path prefix → folder of HTML fixtures.
+ */
+export async function startDemoServer({ port = 0, host = '127.0.0.1', pages = {}, ...provider }) {
+  let origin = '';
+  let issuer, clientId, audience, jwks, csp, headers;
+  // The provider needs the demo's origin for its redirect URIs, and the demo needs the
+  // issuer: the server listens first and is told about the provider afterwards.
+  const setProvider = (settings) => {
+    ({ issuer, clientId, audience } = settings);
+    jwks = createRemoteJWKSet(new URL('.well-known/jwks.json', issuer));
+    csp = contentSecurityPolicy(new URL(issuer).origin);
+    headers = { 'content-security-policy': csp, 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
+  };
+  if (provider.issuer) setProvider(provider);
+
+  const values = () => ({ issuer, clientId, audience, origin, redirectUri: `${origin}/callback` });
+  const template = (html) => html.replace(/\{\{(\w+)\}\}/g, (_, name) => escapeHtml(values()[name] ?? ''));
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, origin);
+    if (!issuer) return sendHtml(res, 503, 'starting');
+    try {
+      if (url.pathname === '/api/claims') return await api(req, res);
+      if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
+      if (url.pathname === '/' || url.pathname === '/callback') {
+        return sendHtml(res, 200, template(await readFile(here('../index.html'), 'utf8')), headers);
+      }
+      for (const [prefix, dir] of Object.entries(pages)) {
+        if (url.pathname.startsWith(prefix) && url.pathname.endsWith('.html')) {
+          const file = `${dir}/${url.pathname.slice(prefix.length)}`;
+          if (file.includes('..')) break;
+          return sendHtml(res, 200, template(await readFile(file, 'utf8')), headers);
+        }
+      }
+      if (await serveStatic(req, res, url.pathname, { '/dist/': `${ROOT}dist`, '/demo/': `${ROOT}demo`, ...pages }, headers)) return;
+      sendHtml(res, 404, '<!doctype html><title>Not found</title><p>Not found</p>', headers);
+    } catch (err) {
+      if (err?.code === 'ENOENT') return sendHtml(res, 404, '<!doctype html><title>Not found</title><p>Not found</p>', headers);
+      sendJson(res, 500, { error: 'server_error', message: String(err?.message ?? err) });
+    }
+  });
+
+  /** The demo API: a Bearer JWT verified against the provider's JWKS, iss, aud and exp. */
+  async function api(req, res) {
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(req.headers.authorization ?? '');
+    const challenge = (error) => ({ 'www-authenticate': `Bearer realm="demo", error="${error}"` });
+    if (!match) return sendJson(res, 401, { error: 'invalid_request', message: 'Send Authorization: Bearer <access token>.' }, challenge('invalid_request'));
+    try {
+      const { payload, protectedHeader } = await jwtVerify(match[1], jwks, {
+        issuer,
+        audience,
+        algorithms: ['RS256'],
+      });
+      sendJson(res, 200, { message: 'The API accepted your access token.', header: protectedHeader, claims: payload });
+    } catch (err) {
+      sendJson(res, 401, { error: 'invalid_token', message: String(err?.message ?? err) }, challenge('invalid_token'));
+    }
+  }
+
+  const bound = await listenLoopback(server, port, host);
+  origin = `http://${host}:${bound}`;
+  return {
+    origin,
+    setProvider,
+    get csp() { return csp; },
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+  };
+}
+
+/** A strict policy: no inline script or style, no eval, Trusted Types required. */
+function contentSecurityPolicy(issuerOrigin) {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `connect-src 'self' ${issuerOrigin}`,
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "require-trusted-types-for 'script'",
+  ].join('; ');
+}

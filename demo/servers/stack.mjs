@@ -1,0 +1,30 @@
+// The local stack: the demo server and the Auth0-like provider, wired to each other.
+import { DEFAULT_AUDIENCE, startProvider } from './provider.mjs';
+import { startDemoServer } from './demo-server.mjs';
+
+/**
+ * @param {object} [options]
+ * @param {number} [options.port] demo port (0: any free port)
+ * @param {number} [options.providerPort]
+ * @param {string} [options.host] 'localhost' or '127.0.0.1'
+ * @param {Record<string,string>} [options.pages] extra fixture folders served by the demo server
+ * @param {object} [options.provider] further startProvider options
+ */
+export async function startStack({ port = 0, providerPort = 0, host = '127.0.0.1', pages = {}, provider: providerOptions = {} } = {}) {
+  const demo = await startDemoServer({ port, host, pages });
+  const provider = await startProvider({
+    port: providerPort,
+    host,
+    redirectUris: [`${demo.origin}/callback`, `${demo.origin}/`, ...Object.keys(pages).map((prefix) => `${demo.origin}${prefix}callback`)],
+    postLogoutRedirectUris: [`${demo.origin}/`],
+    ...providerOptions,
+  });
+  demo.setProvider({ issuer: provider.issuer, clientId: provider.clientId, audience: DEFAULT_AUDIENCE });
+  return {
+    demo,
+    provider,
+    async close() {
+      await Promise.all([demo.close(), provider.close()]);
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// Two builds:
+// - dist/*.js: ES modules for bundlers, one per source file, lit and oauth4webapi left as
+//   imports (dependencies), with .d.ts and source maps;
+// - dist/closo-login.min.js: the drop-in file, one minified ES module with everything inlined.
+import { rmSync } from 'node:fs';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import typescript from '@rollup/plugin-typescript';
+
+rmSync('dist', { recursive: true, force: true });
+
+const onwarn = (warning, warn) => {
+  // Circular-import and "this is undefined" notes from dependencies are not ours to fix;
+  // anything else fails the build.
+  if (warning.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(warning.ids?.[0] ?? '')) return;
+  throw new Error(`${warning.code}: ${warning.message}`);
+};
+
+export default [
+  {
+    input: ['src/index.ts', 'src/define.ts', 'src/closo-login.ts'],
+    external: [/^lit($|\/)/, /^@lit\//, /^oauth4webapi$/, /^tslib$/],
+    output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
+    plugins: [
+      // tslib stays an import (a dependency), as lit and oauth4webapi do.
+      typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: true, declarationMap: true, tslib: 'tslib' })],
+    onwarn,
+  },
+  {
+    input: 'src/index.ts',
+    output: { file: 'dist/closo-login.min.js', format: 'es', sourcemap: true },
+    plugins: [
+      nodeResolve({ browser: true }),
+      typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: false, declarationMap: false }),
+      terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
+    ],
+    onwarn,
+  },
+];

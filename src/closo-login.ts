@@ -1,0 +1,297 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { resolveConfig, type LoginConfig } from './config.js';
+import { AuthError, toAuthError } from './errors.js';
+import { outcomeEvent, type IdTokenClaims } from './events.js';
+import { sessionFor, type Session, type SessionChange } from './session.js';
+
+/** `authorization-params="prompt=login&ui_locales=fr"`: an attribute in query-string form. */
+const paramsConverter = {
+  fromAttribute: (value: string | null) => (value === null ? undefined : Object.fromEntries(new URLSearchParams(value))),
+  toAttribute: (value: Record<string, string> | undefined) => (value ? new URLSearchParams(value).toString() : null),
+};
+
+const CONFIG_PROPERTIES = ['domain', 'issuer', 'clientId', 'audience', 'scope', 'redirectUri', 'authorizationParams'] as const;
+
+/**
+ * A login button that gets a JWT access token from Auth0 or any OpenID Provider with
+ * the Authorization Code flow + PKCE, and handles the callback when the page loads
+ * on the redirect URL.
+ *
+ * @summary Log in with Auth0 (or any OpenID Provider) and receive `token` events.
+ *
+ * @fires token - A login completed. `detail`: {@link TokenEventDetail}.
+ * @fires auth-error - Something failed. `detail`: `{ code, message, cause? }`.
+ * @fires logout - The session ended. `detail`: `{ claims }`.
+ *
+ * @csspart base - The wrapper around everything.
+ * @csspart button - Both buttons.
+ * @csspart login-button - The "Log in" button.
+ * @csspart logout-button - The "Log out" button.
+ * @csspart user - The logged-in user's name.
+ * @csspart error - The error message.
+ *
+ * @cssproperty [--closo-login-accent=#3e3ad6] - Button background.
+ * @cssproperty [--closo-login-accent-text=#ffffff] - Button text colour.
+ * @cssproperty [--closo-login-radius=6px] - Button corner radius.
+ * @cssproperty [--closo-login-font=inherit] - Font of the element.
+ * @cssproperty [--closo-login-gap=0.75em] - Space between the parts.
+ * @cssproperty [--closo-login-error-color=#b00020] - Error text colour.
+ *
+ * @slot login-label - Replaces the "Log in" label.
+ * @slot logout-label - Replaces the "Log out" label.
+ * @slot busy-label - Replaces the "Logging in…" label.
+ */
+export class ClosoLogin extends LitElement {
+  /** Registers the element under `tag` (once; a second call is a no-op). */
+  static define(tag = 'closo-login', registry: CustomElementRegistry = customElements): void {
+    if (registry.get(tag)) return;
+    try {
+      registry.define(tag, this);
+    } catch {
+      // The class is already registered under another name: a registry takes a constructor once.
+      registry.define(tag, class extends this {});
+    }
+  }
+
+  static override styles = css`
+    :host {
+      display: inline-block;
+      font: var(--closo-login-font, inherit);
+    }
+    :host([hidden]),
+    :host([headless]) {
+      display: none;
+    }
+    [part~='base'] {
+      display: inline-flex;
+      flex-wrap: wrap;
+      align-items: center;
+      gap: var(--closo-login-gap, 0.75em);
+    }
+    button {
+      font: inherit;
+      font-weight: 600;
+      padding: 0.5em 1.1em;
+      border: 1px solid transparent;
+      border-radius: var(--closo-login-radius, 6px);
+      background: var(--closo-login-accent, #3e3ad6);
+      color: var(--closo-login-accent-text, #ffffff);
+      cursor: pointer;
+    }
+    button:focus-visible {
+      outline: 2px solid var(--closo-login-accent, #3e3ad6);
+      outline-offset: 2px;
+    }
+    button:disabled {
+      cursor: default;
+      opacity: 0.7;
+    }
+    [part~='error'] {
+      margin: 0;
+      color: var(--closo-login-error-color, #b00020);
+      flex-basis: 100%;
+    }
+  `;
+
+  /** Auth0 tenant domain, e.g. `example.us.auth0.com` (issuer `https://example.us.auth0.com/`). */
+  @property({ attribute: 'domain' }) domain?: string;
+
+  /** Issuer URL of any OpenID Provider (instead of `domain`). */
+  @property({ attribute: 'issuer' }) issuer?: string;
+
+  /** The application's client ID. */
+  @property({ attribute: 'client-id' }) clientId?: string;
+
+  /** Auth0 API identifier the access token is for, e.g. `https://api.thecloso.com`. */
+  @property({ attribute: 'audience' }) audience?: string;
+
+  /** Scopes to request; `openid` is always added. */
+  @property({ attribute: 'scope' }) scope = 'openid profile email offline_access';
+
+  /** Redirect URI; defaults to the page URL without query and fragment. Sent exactly as given. */
+  @property({ attribute: 'redirect-uri' }) redirectUri?: string;
+
+  /** Further authorization parameters (`prompt`, `login_hint`, `organization`, …); attribute in query-string form. */
+  @property({ attribute: 'authorization-params', converter: paramsConverter }) authorizationParams?: Record<string, string>;
+
+  /** Render nothing: for apps with their own UI, which call `login()` and listen for events. */
+  @property({ attribute: 'headless', type: Boolean, reflect: true }) headless = false;
+
+  @state() private _tokens: { claims: IdTokenClaims; accessToken: string } | null = null;
+  @state() private _busy = false;
+  @state() private _error: AuthError | null = null;
+  @state() private _configError: AuthError | null = null;
+
+  #session: Session | null = null;
+  #unsubscribe: (() => void) | null = null;
+  #navigating = false;
+
+  /** True while a user is logged in. */
+  get authenticated(): boolean {
+    return this._tokens !== null;
+  }
+
+  /** The logged-in user's ID token claims, or null. */
+  get user(): IdTokenClaims | null {
+    return this._tokens?.claims ?? null;
+  }
+
+  /** The current access token, or null. */
+  get accessToken(): string | null {
+    return this._tokens?.accessToken ?? null;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.#session) this.#attach(this.#session);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  /**
+   * Configuration is read once per update, after a framework has set all its
+   * properties, and before the first render: a callback's code exchange starts here.
+   */
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (this.#session && !CONFIG_PROPERTIES.some((name) => changed.has(name))) return;
+    let config: LoginConfig;
+    try {
+      config = resolveConfig(this, location);
+    } catch (error) {
+      this.#detach();
+      const configError = toAuthError(error, 'config_invalid');
+      if (configError.message !== this._configError?.message) {
+        this._configError = configError;
+        this.#report(configError);
+      }
+      return;
+    }
+    this._configError = null;
+    const session = sessionFor(config);
+    if (session !== this.#session) this.#attach(session);
+    try {
+      session.handleCallback(location.href);
+    } catch (error) {
+      this.#report(toAuthError(error, 'storage_unavailable'));
+    }
+  }
+
+  /** Starts a login: navigates to the provider. Rejects with AuthError (also dispatched as `auth-error`). */
+  async login(options: { returnTo?: string; authorizationParams?: Record<string, string> } = {}): Promise<void> {
+    if (this._configError) throw this.#report(this._configError);
+    if (!this.#session || this.#navigating) return;
+    this.#navigating = true;
+    this._busy = true;
+    this._error = null;
+    try {
+      if (options.authorizationParams) {
+        // Same checks as configuration: no overriding PKCE, state or nonce.
+        resolveConfig({ ...this, authorizationParams: options.authorizationParams }, location);
+      }
+      await this.#session.login(options);
+    } catch (error) {
+      this.#navigating = false;
+      this._busy = this.#session?.busy ?? false;
+      throw this.#report(toAuthError(error, 'authorization_failed'));
+    }
+  }
+
+  /** Ends the session in this page: clears the tokens from memory and dispatches `logout`. */
+  logout(): void {
+    this.#session?.logout();
+  }
+
+  protected override render() {
+    if (this.headless) return nothing;
+    const error = this._configError ?? this._error;
+    const busy = this._busy;
+    return html`<div part="base" aria-busy=${busy ? 'true' : 'false'}>
+      ${this._tokens
+        ? html`<span part="user">${displayName(this._tokens.claims)}</span>
+            <button part="button logout-button" type="button" @click=${this.#onLogoutClick}>
+              <slot name="logout-label">Log out</slot>
+            </button>`
+        : html`<button part="button login-button" type="button" ?disabled=${busy || !!this._configError} @click=${this.#onLoginClick}>
+            ${busy ? html`<slot name="busy-label">Logging in…</slot>` : html`<slot name="login-label">Log in</slot>`}
+          </button>`}
+      ${error ? html`<p part="error" role="alert">${error.message}</p>` : nothing}
+    </div>`;
+  }
+
+  #attach(session: Session): void {
+    this.#detach();
+    this.#session = session;
+    this.#unsubscribe = session.subscribe(this.#onSessionChange);
+    this._tokens = session.tokens;
+    this._busy = session.busy;
+    this._error = session.lastError;
+  }
+
+  #detach(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#session = null;
+  }
+
+  #onSessionChange = (change: SessionChange): void => {
+    this._busy = this.#session?.busy ?? false;
+    switch (change.type) {
+      case 'token':
+        this._tokens = change.tokens;
+        this._error = null;
+        this.dispatchEvent(outcomeEvent('token', {
+          accessToken: change.tokens.accessToken,
+          tokenType: change.tokens.tokenType,
+          expiresAt: change.tokens.expiresAt,
+          scope: change.tokens.scope,
+          audience: change.tokens.audience,
+          idToken: change.tokens.idToken,
+          claims: change.tokens.claims,
+        }));
+        break;
+      case 'logout':
+        this._tokens = null;
+        this.dispatchEvent(outcomeEvent('logout', { claims: change.claims }));
+        break;
+      case 'error':
+        this.#report(change.error);
+        break;
+    }
+  };
+
+  /** Shows the error and dispatches `auth-error`; returns it for rethrowing. */
+  #report(error: AuthError): AuthError {
+    if (error !== this._configError) this._error = error;
+    this.dispatchEvent(outcomeEvent('auth-error', {
+      code: error.code,
+      message: error.message,
+      ...(error.cause !== undefined ? { cause: error.cause } : {}),
+    }));
+    return error;
+  }
+
+  #onLoginClick = (): void => {
+    this.login().catch(() => {
+      // Reported as auth-error already.
+    });
+  };
+
+  #onLogoutClick = (): void => {
+    this.logout();
+  };
+}
+
+function displayName(claims: IdTokenClaims): string {
+  return [claims.name, claims.email, claims.sub].find((v) => typeof v === 'string' && v) as string;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'closo-login': ClosoLogin;
+  }
+}

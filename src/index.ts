@@ -1,0 +1,21 @@
+import './define.js';
+
+export { ClosoLogin } from './closo-login.js';
+export {
+  AuthError,
+  AUTHORIZATION_ERROR_CODES,
+  ELEMENT_ERROR_CODES,
+  type AuthErrorCode,
+  type AuthorizationErrorCode,
+  type ElementErrorCode,
+} from './errors.js';
+export type {
+  AuthErrorEvent,
+  AuthErrorEventDetail,
+  IdTokenClaims,
+  LogoutEvent,
+  LogoutEventDetail,
+  TokenEvent,
+  TokenEventDetail,
+} from './events.js';
+export { DEFAULT_SCOPE, type LoginOptions } from './config.js';

@@ -1,0 +1,45 @@
+// Finds a Chromium to drive: $CHROME_PATH, then Debian's /usr/bin/chromium (and other
+// common system paths), then the browser Playwright may have downloaded itself.
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright';
+
+/** Flags that keep Chromium from stalling on blocked network calls in closed networks (CI). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
+
+const SYSTEM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+
+export function chromiumExecutable() {
+  const fromEnv = process.env.CHROME_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`CHROME_PATH is set to ${fromEnv}, but no file is there.`);
+    return fromEnv;
+  }
+  const system = SYSTEM_PATHS.find((path) => existsSync(path));
+  if (system) return system;
+  let bundled;
+  try {
+    bundled = chromium.executablePath();
+  } catch {
+    bundled = undefined;
+  }
+  if (bundled && existsSync(bundled)) return bundled;
+  throw new Error([
+    'No Chromium found for the browser tests. Install one of:',
+    '  - Debian/Ubuntu: sudo apt-get install -y chromium   (gives /usr/bin/chromium)',
+    '  - Playwright\'s own build: npx playwright install chromium',
+    '  - or point CHROME_PATH at any Chromium or Chrome binary.',
+  ].join('\n'));
+}
+
+export function launchChromium(options = {}) {
+  return chromium.launch({ executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, headless: true, ...options });
+}
