@@ -109,8 +109,9 @@ function resolveIssuer({ domain, issuer }: LoginOptions): string {
  * Returns null for anything that would leave the origin: `//host`, `/\host`, `https://other`, `javascript:`.
  */
 export function sameOriginPath(value: string, origin: string): string | null {
-  if (typeof value !== 'string' || /[\u0000-\u001f\\]/.test(value.slice(0, 2))) return null;
-  const url = parseUrl(value, origin);
+  if (typeof value !== 'string' || /[\u0000-\u001f\u007f]/.test(value)) return null;
+  // A path is resolved against the origin; anything else must be an absolute URL on it.
+  const url = value.startsWith('/') ? parseUrl(value, origin) : parseUrl(value);
   if (!url || url.origin !== origin || !/^https?:$/.test(url.protocol)) return null;
   return url.pathname + url.search + url.hash;
 }

@@ -1,4 +1,5 @@
 // The local stack: the demo server and the Auth0-like provider, wired to each other.
+import { readdirSync } from 'node:fs';
 import { DEFAULT_AUDIENCE, startProvider } from './provider.mjs';
 import { startDemoServer } from './demo-server.mjs';
 
@@ -15,7 +16,13 @@ export async function startStack({ port = 0, providerPort = 0, host = '127.0.0.1
   const provider = await startProvider({
     port: providerPort,
     host,
-    redirectUris: [`${demo.origin}/callback`, `${demo.origin}/`, ...Object.keys(pages).map((prefix) => `${demo.origin}${prefix}callback`)],
+    // Auth0's "Allowed Callback URLs": the demo's /callback and every fixture page.
+    redirectUris: [
+      `${demo.origin}/callback`,
+      `${demo.origin}/`,
+      ...Object.entries(pages).flatMap(([prefix, dir]) =>
+        readdirSync(dir).filter((name) => name.endsWith('.html')).map((name) => `${demo.origin}${prefix}${name}`)),
+    ],
     postLogoutRedirectUris: [`${demo.origin}/`],
     ...providerOptions,
   });

@@ -1,0 +1,100 @@
+import { expect } from '@esm-bundle/chai';
+import { DEFAULT_SCOPE, RESERVED_PARAMS, resolveConfig, sameOriginPath, type LoginOptions } from '../src/config.js';
+import { AuthError } from '../src/errors.js';
+
+const page = { origin: 'https://app.example.com', pathname: '/account' };
+
+function configError(options: LoginOptions): AuthError {
+  try {
+    resolveConfig(options, page);
+  } catch (error) {
+    expect(error).to.be.instanceOf(AuthError);
+    expect((error as AuthError).code).to.equal('config_invalid');
+    return error as AuthError;
+  }
+  throw new Error('expected config_invalid');
+}
+
+describe('resolveConfig', () => {
+  it('turns an Auth0 domain into its issuer, with the trailing slash Auth0 uses', () => {
+    const config = resolveConfig({ domain: 'example.us.auth0.com', clientId: 'abc' }, page);
+    expect(config.issuer).to.equal('https://example.us.auth0.com/');
+    expect(config.loopbackHttp).to.equal(false);
+  });
+
+  it('accepts a domain written as an https URL', () => {
+    expect(resolveConfig({ domain: 'https://example.us.auth0.com/', clientId: 'abc' }, page).issuer).to.equal('https://example.us.auth0.com/');
+  });
+
+  it('keeps an issuer URL exactly as given', () => {
+    expect(resolveConfig({ issuer: 'https://login.example.org/realms/x', clientId: 'abc' }, page).issuer).to.equal('https://login.example.org/realms/x');
+  });
+
+  it('defaults the scope and the redirect URI (page URL without query and fragment)', () => {
+    const config = resolveConfig({ domain: 'example.us.auth0.com', clientId: 'abc' }, page);
+    expect(config.scope).to.equal(DEFAULT_SCOPE);
+    expect(config.redirectUri).to.equal('https://app.example.com/account');
+    expect(config.audience).to.equal(null);
+  });
+
+  it('sends a given redirect URI exactly as given', () => {
+    const config = resolveConfig({ domain: 'example.us.auth0.com', clientId: 'abc', redirectUri: 'https://app.example.com/callback?x=1' }, page);
+    expect(config.redirectUri).to.equal('https://app.example.com/callback?x=1');
+  });
+
+  it('always includes openid in the scope', () => {
+    expect(resolveConfig({ domain: 'example.us.auth0.com', clientId: 'abc', scope: 'email read:messages' }, page).scope).to.equal('email read:messages openid');
+  });
+
+  it('allows http:// only for loopback issuers', () => {
+    for (const issuer of ['http://localhost:3001/', 'http://127.0.0.1:9/', 'http://[::1]:9/']) {
+      expect(resolveConfig({ issuer, clientId: 'abc' }, page).loopbackHttp, issuer).to.equal(true);
+    }
+    for (const issuer of ['http://idp.example/', 'http://localhost.evil.example/', 'http://10.0.0.1/', 'ftp://idp.example/']) {
+      expect(configError({ issuer, clientId: 'abc' }).message, issuer).to.match(/https/);
+    }
+  });
+
+  it('names what is missing or wrong', () => {
+    expect(configError({ clientId: 'abc' }).message).to.match(/domain or issuer/);
+    expect(configError({ domain: 'example.us.auth0.com' }).message).to.match(/client-id/);
+    expect(configError({ domain: 'example.us.auth0.com', clientId: '  ' }).message).to.match(/client-id/);
+    expect(configError({ domain: 'a.example', issuer: 'https://b.example/', clientId: 'x' }).message).to.match(/not both/);
+    expect(configError({ domain: 'exa mple/path', clientId: 'x' }).message).to.match(/host name/);
+    expect(configError({ issuer: 'https://idp.example/?x=1', clientId: 'x' }).message).to.match(/without query/);
+    expect(configError({ issuer: 'not a url', clientId: 'x' }).message).to.match(/absolute URL/);
+  });
+
+  it('refuses a redirect URI on another origin or with a fragment', () => {
+    expect(configError({ domain: 'a.example', clientId: 'x', redirectUri: 'https://evil.example/callback' }).message).to.match(/origin/);
+    expect(configError({ domain: 'a.example', clientId: 'x', redirectUri: 'http://app.example.com/callback' }).message).to.match(/origin/);
+    expect(configError({ domain: 'a.example', clientId: 'x', redirectUri: 'https://app.example.com/cb#x' }).message).to.match(/fragment/);
+    expect(configError({ domain: 'a.example', clientId: 'x', redirectUri: 'javascript:alert(1)' }).message).to.match(/absolute http/);
+  });
+
+  it('passes further authorization parameters but never lets them override PKCE, state or nonce', () => {
+    const config = resolveConfig({ domain: 'a.example', clientId: 'x', authorizationParams: { prompt: 'login', organization: 'org_1' } }, page);
+    expect(config.authorizationParams).to.deep.equal({ prompt: 'login', organization: 'org_1' });
+    for (const name of ['state', 'nonce', 'code_challenge', 'code_challenge_method', 'redirect_uri', 'client_id', 'response_type']) {
+      expect(RESERVED_PARAMS.has(name)).to.equal(true);
+      expect(configError({ domain: 'a.example', clientId: 'x', authorizationParams: { [name]: 'x' } }).message).to.contain(name);
+    }
+  });
+});
+
+describe('sameOriginPath', () => {
+  const origin = 'https://app.example.com';
+
+  it('keeps same-origin paths with their query and fragment', () => {
+    expect(sameOriginPath('/account?tab=2#top', origin)).to.equal('/account?tab=2#top');
+    expect(sameOriginPath('https://app.example.com/x', origin)).to.equal('/x');
+
+  });
+
+  it('refuses anything that leaves the origin (RFC 9700 §4.11.1)', () => {
+    for (const value of ['https://evil.example/', '//evil.example', '/\\evil.example', '\\/evil.example', 'https:evil.example',
+      'javascript:alert(1)', 'data:text/html,x', ' //evil.example', '\t//evil.example', '/\t/evil.example', 'http://app.example.com/', 'relative/path']) {
+      expect(sameOriginPath(value, origin), value).to.equal(null);
+    }
+  });
+});

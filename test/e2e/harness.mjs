@@ -1,0 +1,102 @@
+// End-to-end harness: the real local provider and demo server, a real Chromium, and
+// a recorder for the element's events. Each test file gets its own stack and browser.
+import { after, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DEMO_USER } from '../../demo/servers/provider.mjs';
+import { startStack } from '../../demo/servers/stack.mjs';
+import { launchChromium } from '../support/browser.mjs';
+
+const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
+
+/** Records every token / auth-error / logout event the page sees, with the facts tests assert. */
+function recordEvents() {
+  window.__closoEvents = [];
+  window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  for (const type of ['token', 'auth-error', 'logout']) {
+    window.addEventListener(type, (event) => {
+      const safe = (key, value) => (value instanceof Error ? { name: value.name, message: value.message } : value);
+      window.__closoEvents.push({
+        type,
+        isCustomEvent: event instanceof CustomEvent,
+        bubbles: event.bubbles,
+        composed: event.composed,
+        target: event.composedPath()[0]?.id || event.composedPath()[0]?.localName,
+        at: performance.now(),
+        detail: JSON.parse(JSON.stringify(event.detail ?? null, safe)),
+      });
+    }, true);
+  }
+}
+
+/**
+ * Starts the stack and browser for the current test file.
+ * @param {object} [providerOptions] passed to startProvider
+ */
+export function useStack(providerOptions = {}) {
+  const ctx = { stack: null, browser: null };
+  before(async () => {
+    ctx.stack = await startStack({ pages: { '/fixtures/': fixtures }, provider: providerOptions });
+    ctx.browser = await launchChromium();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    await ctx.stack?.close();
+  });
+  return {
+    get origin() { return ctx.stack.demo.origin; },
+    get issuer() { return ctx.stack.provider.issuer; },
+    get clientId() { return ctx.stack.provider.clientId; },
+    get provider() { return ctx.stack.provider; },
+    /** Requests the provider saw since `mark()`. */
+    requests(since = 0, filter = () => true) { return ctx.stack.provider.requests.slice(since).filter(filter); },
+    mark() { return ctx.stack.provider.requests.length; },
+    /** A fresh browser context (own storage and cookies) with the event recorder installed. */
+    async newPage() {
+      const context = await ctx.browser.newContext();
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      page.pageErrors = [];
+      page.on('pageerror', (error) => page.pageErrors.push(error));
+      await page.addInitScript(recordEvents);
+      return page;
+    },
+  };
+}
+
+export const isTokenRequest = (r) => r.method === 'POST' && r.path === '/oauth/token';
+export const isAuthorizeRequest = (r) => r.method === 'GET' && r.path === '/authorize';
+
+/** Fills the local tenant's login form as a user would. */
+export async function logInAtProvider(page) {
+  await page.waitForURL(/\/u\/login\//);
+  await page.getByLabel('Email').fill(DEMO_USER.email);
+  await page.getByLabel('Password').fill(DEMO_USER.password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+export const events = (page) => page.evaluate(() => window.__closoEvents);
+
+/** Content-Security-Policy violations the page reported (the demo pages run under a strict CSP with Trusted Types). */
+export const cspViolations = (page) => page.evaluate(() => window.__cspViolations);
+
+/** Waits until the page has recorded `count` events of `type`. */
+export async function waitForEvents(page, type, count = 1) {
+  await page.waitForFunction(([t, n]) => window.__closoEvents.filter((e) => e.type === t).length >= n, [type, count]);
+  return (await events(page)).filter((e) => e.type === type);
+}
+
+/** Decodes a JWT payload (the test checks claims; the demo API checks signatures). */
+export function jwtClaims(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
+}
+
+export function jwtHeader(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString('utf8'));
+}
+
+export function base64urlSha256(value) {
+  return import('node:crypto').then(({ createHash }) => createHash('sha256').update(value).digest('base64url'));
+}
+
+export { DEMO_USER };

@@ -1,0 +1,72 @@
+import { expect } from '@esm-bundle/chai';
+import { AuthError } from '../src/errors.js';
+import { readCached, readPendingLogin, savePendingLogin, takePendingLogin, writeCached, type PendingLogin } from '../src/storage.js';
+import { clearClosoStorage } from './support/responses.js';
+
+const login = (state: string, clientId = 'client-a'): PendingLogin => ({
+  state,
+  codeVerifier: 'v'.repeat(43),
+  nonce: 'n'.repeat(43),
+  issuer: 'https://tenant.example.com/',
+  clientId,
+  redirectUri: 'https://app.example.com/callback',
+  audience: null,
+  scope: 'openid',
+  returnTo: '/',
+  expiresAt: Date.now() + 60_000,
+});
+
+const STATE_1 = 'state-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+const STATE_2 = 'state-2-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+
+describe('pending login storage', () => {
+  beforeEach(clearClosoStorage);
+
+  it('is used at most once: taking it removes it', () => {
+    savePendingLogin(login(STATE_1));
+    expect(takePendingLogin('client-a', STATE_1)?.state).to.equal(STATE_1);
+    expect(takePendingLogin('client-a', STATE_1)).to.equal(null);
+  });
+
+  it('keys entries by client id, so another client never sees them', () => {
+    savePendingLogin(login(STATE_1, 'client-a'));
+    expect(readPendingLogin('client-b', STATE_1)).to.equal(null);
+    expect(Object.keys(sessionStorage).filter((k) => k.startsWith('closo-login:'))).to.deep.equal([`closo-login:client-a:login:${STATE_1}`]);
+  });
+
+  it('keeps one outstanding login per client in a tab', () => {
+    savePendingLogin(login(STATE_1));
+    savePendingLogin(login(STATE_2));
+    expect(readPendingLogin('client-a', STATE_1)).to.equal(null);
+    expect(readPendingLogin('client-a', STATE_2)?.state).to.equal(STATE_2);
+  });
+
+  it('ignores states that cannot be ours without touching storage', () => {
+    for (const state of ['', 'short', 'x'.repeat(200), 'a b c d e f g h i j k l', '../../etc']) {
+      expect(takePendingLogin('client-a', state)).to.equal(null);
+    }
+  });
+
+  it('ignores malformed entries', () => {
+    sessionStorage.setItem(`closo-login:client-a:login:${STATE_1}`, '{not json');
+    expect(takePendingLogin('client-a', STATE_1)).to.equal(null);
+    sessionStorage.setItem(`closo-login:client-a:login:${STATE_1}`, JSON.stringify({ ...login(STATE_2) }));
+    expect(takePendingLogin('client-a', STATE_1)).to.equal(null);
+  });
+
+  it('reports storage_unavailable when sessionStorage refuses writes', () => {
+    const original = Storage.prototype.setItem;
+    Storage.prototype.setItem = () => { throw new DOMException('quota', 'QuotaExceededError'); };
+    try {
+      expect(() => savePendingLogin(login(STATE_1))).to.throw(AuthError).with.property('code', 'storage_unavailable');
+    } finally {
+      Storage.prototype.setItem = original;
+    }
+  });
+
+  it('caches values with an age limit', () => {
+    writeCached('x', { a: 1 });
+    expect(readCached('x', 60_000)).to.deep.equal({ a: 1 });
+    expect(readCached('x', -1)).to.equal(null);
+  });
+});
