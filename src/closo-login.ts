@@ -1,8 +1,8 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { resolveConfig, type LoginConfig } from './config.js';
+import { DEFAULT_SCOPE, resolveConfig, type LoginConfig, type LoginOptions } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
-import { outcomeEvent, type IdTokenClaims } from './events.js';
+import { outcomeEvent, type IdTokenClaims, type TokenEventDetail } from './events.js';
 import { sessionFor, type Session, type SessionChange } from './session.js';
 
 /** `authorization-params="prompt=login&ui_locales=fr"`: an attribute in query-string form. */
@@ -107,7 +107,7 @@ export class ClosoLogin extends LitElement {
   @property({ attribute: 'audience' }) audience?: string;
 
   /** Scopes to request; `openid` is always added. */
-  @property({ attribute: 'scope' }) scope = 'openid profile email offline_access';
+  @property({ attribute: 'scope' }) scope = DEFAULT_SCOPE;
 
   /** Redirect URI; defaults to the page URL without query and fragment. Sent exactly as given. */
   @property({ attribute: 'redirect-uri' }) redirectUri?: string;
@@ -118,7 +118,7 @@ export class ClosoLogin extends LitElement {
   /** Render nothing: for apps with their own UI, which call `login()` and listen for events. */
   @property({ attribute: 'headless', type: Boolean, reflect: true }) headless = false;
 
-  @state() private _tokens: { claims: IdTokenClaims; accessToken: string } | null = null;
+  @state() private _tokens: TokenEventDetail | null = null;
   @state() private _busy = false;
   @state() private _error: AuthError | null = null;
   @state() private _configError: AuthError | null = null;
@@ -145,12 +145,14 @@ export class ClosoLogin extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.#session) this.#attach(this.#session);
+    window.addEventListener('pageshow', this.#onPageShow);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    window.removeEventListener('pageshow', this.#onPageShow);
   }
 
   /**
@@ -161,7 +163,7 @@ export class ClosoLogin extends LitElement {
     if (this.#session && !CONFIG_PROPERTIES.some((name) => changed.has(name))) return;
     let config: LoginConfig;
     try {
-      config = resolveConfig(this, location);
+      config = resolveConfig(this.#options(), location);
     } catch (error) {
       this.#detach();
       const configError = toAuthError(error, 'config_invalid');
@@ -191,7 +193,7 @@ export class ClosoLogin extends LitElement {
     try {
       if (options.authorizationParams) {
         // Same checks as configuration: no overriding PKCE, state or nonce.
-        resolveConfig({ ...this, authorizationParams: options.authorizationParams }, location);
+        resolveConfig({ ...this.#options(), authorizationParams: options.authorizationParams }, location);
       }
       await this.#session.login(options);
     } catch (error) {
@@ -223,6 +225,18 @@ export class ClosoLogin extends LitElement {
     </div>`;
   }
 
+  #options(): LoginOptions {
+    return {
+      domain: this.domain,
+      issuer: this.issuer,
+      clientId: this.clientId,
+      audience: this.audience,
+      scope: this.scope,
+      redirectUri: this.redirectUri,
+      authorizationParams: this.authorizationParams,
+    };
+  }
+
   #attach(session: Session): void {
     this.#detach();
     this.#session = session;
@@ -244,15 +258,7 @@ export class ClosoLogin extends LitElement {
       case 'token':
         this._tokens = change.tokens;
         this._error = null;
-        this.dispatchEvent(outcomeEvent('token', {
-          accessToken: change.tokens.accessToken,
-          tokenType: change.tokens.tokenType,
-          expiresAt: change.tokens.expiresAt,
-          scope: change.tokens.scope,
-          audience: change.tokens.audience,
-          idToken: change.tokens.idToken,
-          claims: change.tokens.claims,
-        }));
+        this.dispatchEvent(outcomeEvent('token', change.tokens));
         break;
       case 'logout':
         this._tokens = null;
@@ -283,6 +289,13 @@ export class ClosoLogin extends LitElement {
 
   #onLogoutClick = (): void => {
     this.logout();
+  };
+
+  /** Back from the provider through the back/forward cache: the navigation did not happen. */
+  #onPageShow = (event: PageTransitionEvent): void => {
+    if (!event.persisted) return;
+    this.#navigating = false;
+    this._busy = this.#session?.busy ?? false;
   };
 }
 

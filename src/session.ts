@@ -4,13 +4,13 @@
  */
 import { sameOriginPath, type LoginConfig } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
-import type { IdTokenClaims } from './events.js';
+import type { IdTokenClaims, TokenEventDetail } from './events.js';
 import { completeLogin, startLogin, type NetworkOptions, type TokenSet } from './login-flow.js';
 import { readPendingLogin, takePendingLogin, STATE_PATTERN } from './storage.js';
 
 export type SessionChange =
   | { readonly type: 'busy' }
-  | { readonly type: 'token'; readonly tokens: TokenSet }
+  | { readonly type: 'token'; readonly tokens: TokenEventDetail }
   | { readonly type: 'logout'; readonly claims: IdTokenClaims | null }
   | { readonly type: 'error'; readonly error: AuthError };
 
@@ -33,7 +33,9 @@ export function readAuthorizationResponse(href: string): { url: URL; state: stri
 export class Session {
   readonly config: LoginConfig;
   readonly network: NetworkOptions;
-  #tokens: TokenSet | null = null;
+  /** What the page may see; the refresh token is kept apart and never leaves this object. */
+  #tokens: TokenEventDetail | null = null;
+  #refreshToken: string | null = null;
   #busy = false;
   #lastError: AuthError | null = null;
   readonly #listeners = new Set<SessionListener>();
@@ -45,7 +47,7 @@ export class Session {
     this.network = network;
   }
 
-  get tokens(): TokenSet | null {
+  get tokens(): TokenEventDetail | null {
     return this.#tokens;
   }
 
@@ -106,6 +108,7 @@ export class Session {
   logout(): void {
     const claims = this.#tokens?.claims ?? null;
     this.#tokens = null;
+    this.#refreshToken = null;
     this.#busy = false;
     this.#emit({ type: 'logout', claims });
   }
@@ -116,8 +119,9 @@ export class Session {
     this.#emit({ type: 'busy' });
   }
 
-  #adopt(tokens: TokenSet): void {
-    this.#tokens = tokens;
+  #adopt({ refreshToken, ...tokens }: TokenSet): void {
+    this.#refreshToken = refreshToken;
+    this.#tokens = Object.freeze(tokens);
     this.#busy = false;
     this.#lastError = null;
     this.#emit({ type: 'token', tokens });
