@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { DEFAULT_SCOPE, resolveConfig, type LoginConfig, type LoginOptions } from './config.js';
+import { DEFAULT_RENEW_BEFORE, DEFAULT_SCOPE, resolveConfig, type LoginConfig, type LoginOptions } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
 import { outcomeEvent, type IdTokenClaims, type TokenEventDetail } from './events.js';
 import { sessionFor, type Session, type SessionChange } from './session.js';
@@ -11,7 +11,9 @@ const paramsConverter = {
   toAttribute: (value: Record<string, string> | undefined) => (value ? new URLSearchParams(value).toString() : null),
 };
 
-const CONFIG_PROPERTIES = ['domain', 'issuer', 'clientId', 'audience', 'scope', 'redirectUri', 'authorizationParams'] as const;
+const CONFIG_PROPERTIES = [
+  'domain', 'issuer', 'clientId', 'audience', 'scope', 'redirectUri', 'authorizationParams', 'storage', 'renewBefore', 'silent', 'logoutUri',
+] as const;
 
 /**
  * A login button that gets a JWT access token from Auth0 or any OpenID Provider with
@@ -22,7 +24,7 @@ const CONFIG_PROPERTIES = ['domain', 'issuer', 'clientId', 'audience', 'scope', 
  *
  * @fires token - A login completed. `detail`: {@link TokenEventDetail}.
  * @fires auth-error - Something failed. `detail`: `{ code, message, cause? }`.
- * @fires logout - The session ended. `detail`: `{ claims }`.
+ * @fires logout - The session ended. `detail`: `{ claims, reason }`.
  *
  * @csspart base - The wrapper around everything.
  * @csspart button - Both buttons.
@@ -115,6 +117,18 @@ export class ClosoLogin extends LitElement {
   /** Further authorization parameters (`prompt`, `login_hint`, `organization`, …); attribute in query-string form. */
   @property({ attribute: 'authorization-params', converter: paramsConverter }) authorizationParams?: Record<string, string>;
 
+  /** Where tokens are kept: `memory` (default), `session` (sessionStorage) or `local` (localStorage). */
+  @property({ attribute: 'storage' }) storage: 'memory' | 'session' | 'local' = 'memory';
+
+  /** Seconds before expiry at which the access token is renewed with the refresh token. */
+  @property({ attribute: 'renew-before', type: Number }) renewBefore = DEFAULT_RENEW_BEFORE;
+
+  /** After a reload, restore a memory session by a silent sign-in (`prompt=none` in a hidden iframe). */
+  @property({ attribute: 'silent', type: Boolean }) silent = false;
+
+  /** Where the provider sends the user after logout; defaults to this origin's `/`. */
+  @property({ attribute: 'logout-uri' }) logoutUri?: string;
+
   /** Render nothing: for apps with their own UI, which call `login()` and listen for events. */
   @property({ attribute: 'headless', type: Boolean, reflect: true }) headless = false;
 
@@ -177,7 +191,7 @@ export class ClosoLogin extends LitElement {
     const session = sessionFor(config);
     if (session !== this.#session) this.#attach(session);
     try {
-      session.handleCallback(location.href);
+      session.start(location.href);
     } catch (error) {
       this.#report(toAuthError(error, 'storage_unavailable'));
     }
@@ -203,9 +217,22 @@ export class ClosoLogin extends LitElement {
     }
   }
 
-  /** Ends the session in this page: clears the tokens from memory and dispatches `logout`. */
-  logout(): void {
-    this.#session?.logout();
+  /**
+   * An access token valid for at least `minValidity` seconds (default 30), renewed first
+   * when needed. Rejects with AuthError `login_required` when the user must log in.
+   */
+  async getAccessToken(options: { minValidity?: number } = {}): Promise<string> {
+    if (this._configError) throw this._configError;
+    if (!this.#session) throw new AuthError('login_required', 'The element is not connected.');
+    return this.#session.getAccessToken(options);
+  }
+
+  /**
+   * Logs out: tokens cleared here, in storage and in other tabs, `logout` dispatched,
+   * the refresh token revoked, then the provider's logout page (skipped with `localOnly`).
+   */
+  async logout(options: { localOnly?: boolean } = {}): Promise<void> {
+    await this.#session?.logout(options);
   }
 
   protected override render() {
@@ -234,6 +261,10 @@ export class ClosoLogin extends LitElement {
       scope: this.scope,
       redirectUri: this.redirectUri,
       authorizationParams: this.authorizationParams,
+      storage: this.storage,
+      renewBefore: this.renewBefore,
+      silent: this.silent,
+      logoutUri: this.logoutUri,
     };
   }
 
@@ -262,7 +293,7 @@ export class ClosoLogin extends LitElement {
         break;
       case 'logout':
         this._tokens = null;
-        this.dispatchEvent(outcomeEvent('logout', { claims: change.claims }));
+        this.dispatchEvent(outcomeEvent('logout', { claims: change.claims, reason: change.reason }));
         break;
       case 'error':
         this.#report(change.error);
@@ -288,7 +319,9 @@ export class ClosoLogin extends LitElement {
   };
 
   #onLogoutClick = (): void => {
-    this.logout();
+    this.logout().catch(() => {
+      // Logout never fails locally; provider errors are ignored by design.
+    });
   };
 
   /** Back from the provider through the back/forward cache: the navigation did not happen. */

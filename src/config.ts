@@ -14,7 +14,19 @@ export interface LoginOptions {
   redirectUri?: string | undefined;
   /** Further authorization request parameters (`prompt`, `login_hint`, `organization`, ...). */
   authorizationParams?: Readonly<Record<string, string>> | undefined;
+  /** Where tokens are kept: `memory` (default), `session` (sessionStorage) or `local` (localStorage). */
+  storage?: string | undefined;
+  /** Seconds before expiry at which the access token is renewed. */
+  renewBefore?: number | undefined;
+  /** Restore a memory session after reload with a silent sign-in (`prompt=none` in a hidden iframe). */
+  silent?: boolean | undefined;
+  /** Where the provider sends the user after logout; defaults to the page's origin + `/`. */
+  logoutUri?: string | undefined;
 }
+
+export type StorageMode = 'memory' | 'session' | 'local';
+const STORAGE_MODES: readonly StorageMode[] = ['memory', 'session', 'local'];
+export const DEFAULT_RENEW_BEFORE = 60;
 
 /** Validated configuration. */
 export interface LoginConfig {
@@ -26,6 +38,12 @@ export interface LoginConfig {
   readonly authorizationParams: Readonly<Record<string, string>>;
   /** The issuer is a loopback `http://` URL (development only). */
   readonly loopbackHttp: boolean;
+  /** An Auth0 tenant: logout falls back to /v2/logout when no end_session_endpoint is advertised. */
+  readonly auth0: boolean;
+  readonly storage: StorageMode;
+  readonly renewBefore: number;
+  readonly silent: boolean;
+  readonly logoutUri: string;
 }
 
 export const DEFAULT_SCOPE = 'openid profile email offline_access';
@@ -63,6 +81,13 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
     authorizationParams[key] = value;
   }
 
+  const storage = (options.storage?.trim() || 'memory') as StorageMode;
+  if (!STORAGE_MODES.includes(storage)) throw invalid(`storage must be memory, session or local; got "${options.storage}".`);
+  const renewBefore = options.renewBefore ?? DEFAULT_RENEW_BEFORE;
+  if (!Number.isFinite(renewBefore) || renewBefore < 0) throw invalid(`renew-before must be a number of seconds >= 0; got "${options.renewBefore}".`);
+  const logoutUri = options.logoutUri?.trim() || `${page.origin}/`;
+  if (!/^https?:$/.test(parseUrl(logoutUri)?.protocol ?? '')) throw invalid(`logout-uri must be an absolute http(s) URL; got "${logoutUri}".`);
+
   const audience = options.audience?.trim() || null;
   const scopes = new Set((options.scope ?? DEFAULT_SCOPE).split(/\s+/).filter(Boolean));
   scopes.add('openid'); // the element logs a user in: OpenID Connect always
@@ -75,6 +100,11 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
     redirectUri,
     authorizationParams,
     loopbackHttp: url.protocol === 'http:',
+    auth0: Boolean(options.domain?.trim()) || /\.auth0\.com$/i.test(url.hostname),
+    storage,
+    renewBefore,
+    silent: options.silent ?? false,
+    logoutUri,
   };
 }
 

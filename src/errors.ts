@@ -37,6 +37,7 @@ export const ELEMENT_ERROR_CODES = [
   'authorization_failed',
   'token_exchange_failed',
   'id_token_invalid',
+  'refresh_failed',
 ] as const;
 
 export type AuthorizationErrorCode = (typeof AUTHORIZATION_ERROR_CODES)[number];

@@ -40,10 +40,17 @@ export interface AuthErrorEventDetail {
   readonly cause?: unknown;
 }
 
+/**
+ * Why a session ended: `user` (logout() or the button), `session_ended` (the provider
+ * refused to renew it: refresh token expired, revoked or reused), `other_tab` (logout in another tab).
+ */
+export type LogoutReason = 'user' | 'session_ended' | 'other_tab';
+
 /** `detail` of the `logout` event. */
 export interface LogoutEventDetail {
   /** The user who was logged in, or null. */
   readonly claims: IdTokenClaims | null;
+  readonly reason: LogoutReason;
 }
 
 export type TokenEvent = CustomEvent<TokenEventDetail>;

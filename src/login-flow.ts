@@ -3,101 +3,24 @@
  * exchange, every step through oauth4webapi. No DOM, no element: testable alone.
  */
 import {
-  allowInsecureRequests,
   authorizationCodeGrantRequest,
   AuthorizationResponseError,
   calculatePKCECodeChallenge,
-  customFetch,
-  discoveryRequest,
   generateRandomCodeVerifier,
   generateRandomNonce,
   generateRandomState,
   getValidatedIdTokenClaims,
   None,
   processAuthorizationCodeResponse,
-  processDiscoveryResponse,
-  ResponseBodyError,
   validateAuthResponse,
-  type AuthorizationServer,
   type Client,
   type TokenEndpointResponse,
 } from 'oauth4webapi';
+import { discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
 import type { LoginConfig } from './config.js';
-import { AuthError, authorizationErrorCode, toAuthError } from './errors.js';
+import { AuthError, authorizationErrorCode } from './errors.js';
 import type { IdTokenClaims } from './events.js';
-import { PENDING_LOGIN_TTL_MS, readCached, savePendingLogin, writeCached, type PendingLogin } from './storage.js';
-
-/** Tokens of a logged-in session. Only `refreshToken` never leaves the core. */
-export interface TokenSet {
-  readonly accessToken: string;
-  readonly tokenType: string;
-  readonly expiresAt: number | null;
-  readonly scope: string;
-  readonly audience: string | null;
-  readonly idToken: string;
-  readonly claims: IdTokenClaims;
-  readonly refreshToken: string | null;
-}
-
-/** Network settings; `fetch` is the seam tests and advanced hosts use (oauth4webapi's customFetch). */
-export interface NetworkOptions {
-  /** Milliseconds before a request to the provider is abandoned with `timeout`. */
-  readonly timeoutMs?: number;
-  readonly fetch?: typeof fetch;
-}
-
-export const DEFAULT_TIMEOUT_MS = 10_000;
-const DISCOVERY_CACHE_MS = 60 * 60 * 1000;
-
-function requestOptions(config: LoginConfig, network: NetworkOptions) {
-  return {
-    signal: AbortSignal.timeout(network.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    // Plain http only for loopback issuers; config.ts refuses the rest.
-    [allowInsecureRequests]: config.loopbackHttp,
-    // oauth4webapi calls it as fetch(url, init).
-    ...(network.fetch ? { [customFetch]: network.fetch as never } : {}),
-  };
-}
-
-const discoveries = new Map<string, Promise<AuthorizationServer>>();
-
-/**
- * The provider's metadata, fetched once per page session: kept in memory and in
- * sessionStorage, so that the callback page needs only the token request.
- */
-export function discover(config: LoginConfig, network: NetworkOptions = {}): Promise<AuthorizationServer> {
-  let metadata = discoveries.get(config.issuer);
-  if (!metadata) {
-    metadata = fetchMetadata(config, network);
-    discoveries.set(config.issuer, metadata);
-    metadata.catch(() => discoveries.delete(config.issuer));
-  }
-  return metadata;
-}
-
-async function fetchMetadata(config: LoginConfig, network: NetworkOptions): Promise<AuthorizationServer> {
-  const cacheKey = `discovery:${config.issuer}`;
-  const cached = readCached<AuthorizationServer>(cacheKey, DISCOVERY_CACHE_MS);
-  if (cached?.issuer === config.issuer && cached.token_endpoint) return cached;
-  const issuer = new URL(config.issuer);
-  try {
-    const response = await discoveryRequest(issuer, { ...requestOptions(config, network), algorithm: 'oidc' });
-    // Checks that the metadata's issuer is exactly ours (RFC 8414 §3.3).
-    const metadata = await processDiscoveryResponse(issuer, response);
-    if (!metadata.authorization_endpoint || !metadata.token_endpoint) {
-      throw new AuthError('discovery_failed', 'The provider metadata has no authorization or token endpoint.');
-    }
-    writeCached(cacheKey, metadata);
-    return metadata;
-  } catch (error) {
-    throw toAuthError(error, 'discovery_failed');
-  }
-}
-
-/** Forgets cached metadata (tests; a host that rotated its provider). */
-export function clearDiscoveryCache(): void {
-  discoveries.clear();
-}
+import { PENDING_LOGIN_TTL_MS, savePendingLogin, type PendingLogin } from './storage.js';
 
 export interface StartLoginOptions {
   /** Same-origin path to come back to after the callback (validated by the caller). */
@@ -111,6 +34,17 @@ export interface StartLoginOptions {
  * the pending login. Returns the URL to navigate to.
  */
 export async function startLogin(config: LoginConfig, options: StartLoginOptions, network: NetworkOptions = {}): Promise<URL> {
+  const { url, pending } = await authorizationRequest(config, options, network);
+  savePendingLogin(pending);
+  return url;
+}
+
+/** The authorization request and its pending login, not yet stored (silent sign-in keeps it in memory). */
+export async function authorizationRequest(
+  config: LoginConfig,
+  options: StartLoginOptions,
+  network: NetworkOptions = {},
+): Promise<{ url: URL; pending: PendingLogin }> {
   if (!globalThis.crypto?.subtle) {
     throw new AuthError('crypto_unavailable', 'WebCrypto is unavailable: serve the page over https:// (or http://localhost).');
   }
@@ -134,7 +68,7 @@ export async function startLogin(config: LoginConfig, options: StartLoginOptions
   url.searchParams.set('state', state);
   url.searchParams.set('nonce', nonce);
 
-  savePendingLogin({
+  const pending: PendingLogin = {
     state,
     codeVerifier,
     nonce,
@@ -145,8 +79,8 @@ export async function startLogin(config: LoginConfig, options: StartLoginOptions
     scope: config.scope,
     returnTo: options.returnTo,
     expiresAt: Date.now() + PENDING_LOGIN_TTL_MS,
-  });
-  return url;
+  };
+  return { url, pending };
 }
 
 /**
@@ -190,35 +124,8 @@ export async function completeLogin(
     );
     result = await processAuthorizationCodeResponse(as, client, answer, { expectedNonce: pending.nonce, requireIdToken: true });
   } catch (error) {
-    throw tokenError(error);
+    throw tokenError(error, 'token_exchange_failed');
   }
   const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims;
-  return toTokenSet(result, claims, pending.audience, pending.scope);
-}
-
-function tokenError(error: unknown): AuthError {
-  if (error instanceof ResponseBodyError) {
-    const description = error.error_description ? `: ${error.error_description}` : '';
-    return new AuthError('token_exchange_failed', `The token endpoint answered ${error.status} ${error.error}${description}`, { cause: error });
-  }
-  const message = (error as Error | undefined)?.message ?? '';
-  if (/JWT|ID Token|id_token/.test(message)) {
-    return new AuthError('id_token_invalid', `The ID token was rejected: ${message}`, { cause: error });
-  }
-  return toAuthError(error, 'token_exchange_failed');
-}
-
-function toTokenSet(result: TokenEndpointResponse, claims: IdTokenClaims, audience: string | null, scope: string): TokenSet {
-  const expiresIn = result.expires_in;
-  return {
-    accessToken: result.access_token,
-    // oauth4webapi lowercases token_type; the Authorization header wants the scheme's usual spelling.
-    tokenType: result.token_type === 'dpop' ? 'DPoP' : 'Bearer',
-    expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : null,
-    scope: result.scope ?? scope,
-    audience,
-    idToken: result.id_token!,
-    claims,
-    refreshToken: result.refresh_token ?? null,
-  };
+  return toTokenSet(result, claims, result.id_token!, pending.audience, pending.scope);
 }

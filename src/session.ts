@@ -1,20 +1,33 @@
 /**
- * One login session per (issuer, client, audience), shared by every element on the
- * page that has that configuration: one code exchange, one set of tokens in memory.
+ * One login session per (issuer, client, audience), shared by every element on the page
+ * that has that configuration: one code exchange, one renewal at a time, one set of
+ * tokens in memory. It also restores sessions after a reload, renews before expiry and
+ * keeps tabs in step.
  */
+import type { NetworkOptions, TokenSet } from './authorization-server.js';
 import { sameOriginPath, type LoginConfig } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
-import type { IdTokenClaims, TokenEventDetail } from './events.js';
-import { completeLogin, startLogin, type NetworkOptions, type TokenSet } from './login-flow.js';
+import type { IdTokenClaims, LogoutReason, TokenEventDetail } from './events.js';
+import { completeLogin, startLogin } from './login-flow.js';
+import { logoutUrl, revokeRefreshToken } from './logout-flow.js';
+import { refreshTokens } from './refresh.js';
+import { silentLogin } from './silent-login.js';
 import { readPendingLogin, takePendingLogin, STATE_PATTERN } from './storage.js';
+import { nextTask, openTabChannel, withTabLock, type TabChannel, type TabMessage } from './tab-sync.js';
+import { storageKey, tokenStore, type StoredSession, type TokenStore } from './token-store.js';
 
 export type SessionChange =
   | { readonly type: 'busy' }
   | { readonly type: 'token'; readonly tokens: TokenEventDetail }
-  | { readonly type: 'logout'; readonly claims: IdTokenClaims | null }
+  | { readonly type: 'logout'; readonly claims: IdTokenClaims | null; readonly reason: LogoutReason }
   | { readonly type: 'error'; readonly error: AuthError };
 
 export type SessionListener = (change: SessionChange) => void;
+
+export const DEFAULT_MIN_VALIDITY = 30;
+/** Upper bound of the random delay added to scheduled renewals, so tabs and clients don't renew in lockstep. */
+const RENEWAL_JITTER_MS = 5_000;
+const RETRY_AFTER_FAILURE_MS = 30_000;
 
 /** Parameters of an authorization response (RFC 6749 §4.1.2): in the query, with state and code or error. */
 export function readAuthorizationResponse(href: string): { url: URL; state: string } | null {
@@ -30,25 +43,47 @@ export function readAuthorizationResponse(href: string): { url: URL; state: stri
   return { url, state };
 }
 
+/** What the page may see: never the refresh token or the bookkeeping. */
+const publicPart = (t: TokenSet): TokenEventDetail => Object.freeze({
+  accessToken: t.accessToken,
+  tokenType: t.tokenType,
+  expiresAt: t.expiresAt,
+  scope: t.scope,
+  audience: t.audience,
+  idToken: t.idToken,
+  claims: t.claims,
+});
+
 export class Session {
   readonly config: LoginConfig;
   readonly network: NetworkOptions;
-  /** What the page may see; the refresh token is kept apart and never leaves this object. */
-  #tokens: TokenEventDetail | null = null;
-  #refreshToken: string | null = null;
+  readonly #store: TokenStore;
+  readonly #key: string;
+  readonly #channel: TabChannel;
+  /** The full session; the refresh token inside never leaves this object. */
+  #current: StoredSession | null = null;
   #busy = false;
   #lastError: AuthError | null = null;
   readonly #listeners = new Set<SessionListener>();
-  /** The callback being completed, keyed by state: the code is exchanged once. */
-  #callbacks = new Map<string, Promise<void>>();
+  /** A login in flight that getAccessToken() waits for: a callback or a silent sign-in. */
+  #pending: Promise<unknown> | null = null;
+  #renewal: Promise<TokenEventDetail> | null = null;
+  #started = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(config: LoginConfig, network: NetworkOptions = {}) {
     this.config = config;
     this.network = network;
+    this.#store = tokenStore(config);
+    this.#key = storageKey(config);
+    this.#channel = openTabChannel(`closo-login:${config.clientId}`, this.#onTabMessage);
+    document.addEventListener('visibilitychange', this.#onWake);
+    window.addEventListener('online', this.#onWake);
   }
 
+  /** What the page may see of the tokens, or null. */
   get tokens(): TokenEventDetail | null {
-    return this.#tokens;
+    return this.#current ? publicPart(this.#current) : null;
   }
 
   get busy(): boolean {
@@ -62,6 +97,28 @@ export class Session {
   subscribe(listener: SessionListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Called when an element attaches: completes a callback on this URL if there is one,
+   * else (once per page) restores the session from storage or by silent sign-in.
+   */
+  start(href: string): void {
+    if (this.handleCallback(href) || this.#started) return;
+    this.#started = true;
+    const stored = this.#store.load();
+    if (stored && stored.expiresAt !== null && stored.expiresAt <= Date.now()) {
+      // Expired while the page was closed: renew before telling anyone.
+      this.#current = stored;
+      this.renew().catch(() => {});
+    } else if (stored) {
+      this.#adopt(stored); // valid: no network request
+    } else if (this.config.silent && window.top === window) {
+      this.#track(this.#withBusy(() => silentLogin(this.config, this.network))).then(
+        (tokens) => this.#begin(tokens),
+        (error: unknown) => this.#fail(toAuthError(error, 'authorization_failed')),
+      );
+    }
   }
 
   /**
@@ -86,49 +143,186 @@ export class Session {
   handleCallback(href: string): boolean {
     const response = readAuthorizationResponse(href);
     if (!response) return false;
-    if (this.#callbacks.has(response.state)) return true;
     const peek = readPendingLogin(this.config.clientId, response.state);
     if (!peek || peek.issuer !== this.config.issuer || peek.audience !== this.config.audience) return false;
     // Single use: removed before anything validates it.
     const pending = takePendingLogin(this.config.clientId, response.state);
     if (!pending) return false;
+    this.#started = true;
     // The code leaves the address bar at once, without a reload or a history entry.
     const returnTo = sameOriginPath(pending.returnTo, location.origin) ?? location.pathname;
     history.replaceState(history.state, '', returnTo);
-    this.#setBusy();
-    const done = completeLogin(this.config, pending, response.url, this.network).then(
-      (tokens) => this.#adopt(tokens),
+    this.#track(this.#withBusy(() => completeLogin(this.config, pending, response.url, this.network))).then(
+      (tokens) => this.#begin(tokens),
       (error: unknown) => this.#fail(toAuthError(error, 'token_exchange_failed')),
     );
-    this.#callbacks.set(response.state, done);
     return true;
   }
 
-  /** Clears the tokens from memory and tells every element. */
-  logout(): void {
-    const claims = this.#tokens?.claims ?? null;
-    this.#tokens = null;
-    this.#refreshToken = null;
-    this.#busy = false;
-    this.#emit({ type: 'logout', claims });
+  /**
+   * An access token valid for at least `minValidity` seconds, renewing first when
+   * needed. Concurrent callers share one renewal. Rejects with `login_required` when no
+   * session can be had without the user.
+   */
+  async getAccessToken({ minValidity = DEFAULT_MIN_VALIDITY }: { minValidity?: number } = {}): Promise<string> {
+    while (this.#pending) await this.#pending.catch(() => {});
+    // A renewal in flight is shared, whatever validity each caller asked for.
+    if (this.#renewal) return (await this.#renewal).accessToken;
+    if (this.#current && this.#validFor(minValidity)) return this.#current.accessToken;
+    if (!this.#current?.refreshToken) {
+      throw new AuthError('login_required', this.#current ? 'The access token expired and there is no refresh token.' : 'Nobody is logged in.');
+    }
+    return (await this.renew()).accessToken;
   }
 
-  #setBusy(): void {
+  /** Renews with the refresh token: once at a time in this tab, and once per refresh token across tabs. */
+  renew(): Promise<TokenEventDetail> {
+    this.#renewal ??= this.#renewOnce().finally(() => { this.#renewal = null; });
+    return this.#renewal;
+  }
+
+  /**
+   * Ends the session: tokens cleared here, in storage and in other tabs, `logout`
+   * dispatched, the refresh token revoked, then the provider's logout page (unless
+   * `localOnly`). Failures on the provider's side still leave the browser logged out.
+   */
+  async logout({ localOnly = false }: { localOnly?: boolean } = {}): Promise<void> {
+    const ended = this.#current;
+    this.#end('user');
+    this.#channel.post({ type: 'logout', key: this.#key });
+    if (ended?.refreshToken) await revokeRefreshToken(this.config, ended.refreshToken, this.network);
+    if (localOnly) return;
+    const url = await logoutUrl(this.config, ended?.idToken ?? null, this.network);
+    if (url) location.assign(url.href);
+  }
+
+  async #renewOnce(): Promise<TokenEventDetail> {
+    const started = this.#current;
+    if (!started?.refreshToken) throw new AuthError('login_required', 'There is no refresh token; the user must log in again.');
+    return withTabLock(`closo-login:renew:${this.#key}:${started.sessionId}`, async () => {
+      await nextTask(); // let a renewal broadcast by the tab that held the lock land first
+      this.#adoptNewer(this.#store.load());
+      const current = this.#current;
+      if (!current) throw new AuthError('login_required', 'The session ended while waiting to renew.');
+      // Another tab renewed this session while we waited: use its result.
+      if (current.generation !== started.generation || current.sessionId !== started.sessionId) return publicPart(current);
+      let renewed: TokenSet;
+      try {
+        renewed = await refreshTokens(this.config, current, this.network);
+      } catch (error) {
+        const failure = toAuthError(error, 'refresh_failed');
+        if (failure.code === 'login_required' || failure.code === 'id_token_invalid') {
+          // Expired, revoked or reused refresh token: the session is over, everywhere. No retry.
+          this.#end('session_ended');
+          this.#channel.post({ type: 'logout', key: this.#key });
+        } else {
+          this.#schedule(RETRY_AFTER_FAILURE_MS);
+        }
+        this.#fail(failure);
+        throw failure;
+      }
+      const next: StoredSession = { ...renewed, sessionId: current.sessionId, generation: current.generation + 1 };
+      this.#adopt(next);
+      this.#channel.post({ type: 'renewed', key: this.#key, session: this.#shareable(next), sessionId: next.sessionId, generation: next.generation });
+      return publicPart(next);
+    });
+  }
+
+  /** A completed login (callback or silent sign-in). */
+  #begin(tokens: TokenSet): void {
+    const session: StoredSession = { ...tokens, sessionId: crypto.randomUUID(), generation: 0 };
+    this.#adopt(session);
+    this.#channel.post({ type: 'login', key: this.#key, session: this.#shareable(session), sessionId: session.sessionId, generation: 0 });
+  }
+
+  /** Takes `session` as the current one, persists it, reschedules renewal and tells the elements. */
+  #adopt(session: StoredSession): void {
+    this.#current = session;
+    this.#lastError = null;
+    try {
+      this.#store.save(session);
+    } catch (error) {
+      this.#fail(toAuthError(error, 'storage_unavailable'));
+    }
+    this.#schedule();
+    this.#emit({ type: 'token', tokens: publicPart(session) });
+  }
+
+  /** Adopts a session another tab renewed, when it is this session's newer generation. */
+  #adoptNewer(session: StoredSession | null): void {
+    const current = this.#current;
+    if (session && current && session.sessionId === current.sessionId && session.generation > current.generation) this.#adopt(session);
+  }
+
+  /** Tokens travel between tabs only in the modes where they are stored anyway. */
+  #shareable(session: StoredSession): StoredSession | null {
+    return this.config.storage === 'memory' ? null : session;
+  }
+
+  #onTabMessage = (message: TabMessage): void => {
+    if (message.key !== this.#key) return;
+    if (message.type === 'logout') {
+      if (this.#current) this.#end('other_tab');
+    } else if (message.type === 'renewed') {
+      this.#adoptNewer(message.session);
+    } else if (message.type === 'login' && this.config.storage === 'local' && message.session && message.sessionId !== this.#current?.sessionId) {
+      this.#adopt(message.session);
+    }
+  };
+
+  /** Renews at once when a sleeping tab wakes up or the network comes back with a token due. */
+  #onWake = (): void => {
+    if (document.visibilityState !== 'visible' || !this.#current?.refreshToken) return;
+    if (!this.#validFor(this.config.renewBefore)) this.renew().catch(() => {});
+  };
+
+  #schedule(delay?: number): void {
+    clearTimeout(this.#timer);
+    const current = this.#current;
+    if (!current?.refreshToken || current.expiresAt === null) return;
+    if (delay === undefined) {
+      const remaining = current.expiresAt - Date.now();
+      // Renew `renewBefore` seconds ahead, but never sooner than half-way through a short-lived token.
+      delay = Math.max(remaining - this.config.renewBefore * 1000 - Math.random() * RENEWAL_JITTER_MS, remaining / 2, 1_000);
+    }
+    this.#timer = setTimeout(() => this.renew().catch(() => {}), delay);
+  }
+
+  #validFor(seconds: number): boolean {
+    const expiresAt = this.#current?.expiresAt;
+    return expiresAt === null || (expiresAt !== undefined && expiresAt - Date.now() > seconds * 1000);
+  }
+
+  #end(reason: LogoutReason): void {
+    const claims = this.#current?.claims ?? null;
+    const wasLoggedIn = this.#current !== null;
+    clearTimeout(this.#timer);
+    this.#current = null;
+    this.#busy = false;
+    this.#store.clear();
+    if (wasLoggedIn || reason === 'user') this.#emit({ type: 'logout', claims, reason });
+  }
+
+  async #withBusy<T>(work: () => Promise<T>): Promise<T> {
     this.#busy = true;
     this.#lastError = null;
     this.#emit({ type: 'busy' });
+    try {
+      return await work();
+    } finally {
+      this.#busy = false;
+    }
   }
 
-  #adopt({ refreshToken, ...tokens }: TokenSet): void {
-    this.#refreshToken = refreshToken;
-    this.#tokens = Object.freeze(tokens);
-    this.#busy = false;
-    this.#lastError = null;
-    this.#emit({ type: 'token', tokens });
+  #track<T>(work: Promise<T>): Promise<T> {
+    const tracked = work.finally(() => {
+      if (this.#pending === tracked) this.#pending = null;
+    });
+    this.#pending = tracked;
+    return tracked;
   }
 
   #fail(error: AuthError): void {
-    this.#busy = false;
     this.#lastError = error;
     this.#emit({ type: 'error', error });
   }

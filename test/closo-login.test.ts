@@ -3,7 +3,8 @@ import { ClosoLogin } from '../src/closo-login.js';
 import '../src/define.js';
 import { resolveConfig } from '../src/config.js';
 import type { AuthErrorEvent, LogoutEvent, TokenEvent } from '../src/events.js';
-import { clearDiscoveryCache, startLogin } from '../src/login-flow.js';
+import { clearDiscoveryCache } from '../src/authorization-server.js';
+import { startLogin } from '../src/login-flow.js';
 import { AUDIENCE, ISSUER, clearClosoStorage, fakeFetch, json, metadata, tokenResponse } from './support/responses.js';
 
 const startUrl = location.href;

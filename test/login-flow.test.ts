@@ -1,7 +1,8 @@
 import { expect } from '@esm-bundle/chai';
 import { resolveConfig } from '../src/config.js';
 import { AuthError } from '../src/errors.js';
-import { clearDiscoveryCache, completeLogin, startLogin, type NetworkOptions } from '../src/login-flow.js';
+import { clearDiscoveryCache, type NetworkOptions } from '../src/authorization-server.js';
+import { completeLogin, startLogin } from '../src/login-flow.js';
 import { takePendingLogin, type PendingLogin } from '../src/storage.js';
 import {
   AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, json, metadata, sha256Base64url, tokenResponse, type Answer,

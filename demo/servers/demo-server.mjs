@@ -92,10 +92,12 @@ function contentSecurityPolicy(issuerOrigin) {
     "script-src 'self'",
     "style-src 'self'",
     `connect-src 'self' ${issuerOrigin}`,
+    // The silent sign-in iframe goes to the provider and comes back to this origin.
+    `frame-src 'self' ${issuerOrigin}`,
     "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'none'",
-    "frame-ancestors 'none'",
+    "frame-ancestors 'self'",
     "require-trusted-types-for 'script'",
   ].join('; ');
 }

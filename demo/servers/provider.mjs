@@ -36,7 +36,7 @@ const API_SCOPES = ['read:messages'];
  * @param {string[]} options.redirectUris exact redirect URIs of the SPA (Auth0's "Allowed Callback URLs").
  * @param {string[]} [options.postLogoutRedirectUris]
  * @param {string[]} [options.audiences] API identifiers the tenant knows.
- * @param {number} [options.accessTokenTTL] seconds.
+ * @param {number} [options.accessTokenTTL] seconds; can be changed later through `settings`.
  * @param {number} [options.idTokenTTL] seconds.
  */
 export async function startProvider({
@@ -57,6 +57,10 @@ export async function startProvider({
 
   /** Requests the provider saw, for tests: { method, path, params, body, headers }. */
   const requests = [];
+  /** Settings a test may change while the provider runs. */
+  const settings = { accessTokenTTL };
+  /** Test-only faults: { revocation: 'error' } answers the revocation endpoint with 500. Off by default. */
+  const faults = {};
 
   const { default: Provider, errors } = await quietly(() => import('oidc-provider'));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -105,7 +109,7 @@ export async function startProvider({
     conformIdTokenClaims: false,
     pkce: { required: () => true },
     ttl: {
-      AccessToken: accessTokenTTL,
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.accessTokenTTL,
       IdToken: idTokenTTL,
       AuthorizationCode: 60,
       RefreshToken: 30 * 24 * 3600,
@@ -137,9 +141,11 @@ export async function startProvider({
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        // No confirmation screen: submit the logout form at once (no inline script needed).
+        // No confirmation screen: submit the logout form at once (no inline script needed),
+        // ending the whole provider session as Auth0's logout does (logout=yes).
         logoutSource: async (ctx, form) => {
-          ctx.body = `<!doctype html><html><head><title>Signing out</title></head><body>${form.replace('<form', '<form hidden')}
+          const confirmed = form.replace('<form', '<form hidden').replace('</form>', '<input type="hidden" name="logout" value="yes"></form>');
+          ctx.body = `<!doctype html><html><head><title>Signing out</title></head><body>${confirmed}
             <p>Signing out…</p><script src="/interaction-assets/autosubmit.js"></script></body></html>`;
         },
         postLogoutSuccessSource: async (ctx) => {
@@ -157,7 +163,7 @@ export async function startProvider({
           return {
             audience: resource,
             scope: [...OIDC_SCOPES, ...API_SCOPES].join(' '),
-            accessTokenTTL,
+            accessTokenTTL: settings.accessTokenTTL,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'RS256' } },
           };
@@ -217,7 +223,7 @@ export async function startProvider({
       if (url.pathname.startsWith('/u/login/')) {
         return await loginPage(req, res, url);
       }
-      if (req.method === 'POST' && url.pathname === '/oauth/token') {
+      if (req.method === 'POST' && (url.pathname === '/oauth/token' || url.pathname === '/oauth/revoke')) {
         await acceptJsonBody(req);
       }
       requests.push({
@@ -227,6 +233,10 @@ export async function startProvider({
         body: req.body ? Object.fromEntries(new URLSearchParams(req.body)) : undefined,
         headers: { origin: req.headers.origin, 'content-type': req.headers['content-type'] },
       });
+      if (faults.revocation === 'error' && url.pathname === '/oauth/revoke') {
+        res.writeHead(500, { 'access-control-allow-origin': req.headers.origin ?? '*' });
+        return res.end('revocation is broken (test fault)');
+      }
       return oidc(req, res);
     } catch (err) {
       res.statusCode = 500;
@@ -275,6 +285,8 @@ export async function startProvider({
     port: boundPort,
     provider,
     requests,
+    settings,
+    faults,
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
 }

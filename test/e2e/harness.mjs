@@ -48,12 +48,13 @@ export function useStack(providerOptions = {}) {
     get issuer() { return ctx.stack.provider.issuer; },
     get clientId() { return ctx.stack.provider.clientId; },
     get provider() { return ctx.stack.provider; },
+    get browser() { return ctx.browser; },
     /** Requests the provider saw since `mark()`. */
     requests(since = 0, filter = () => true) { return ctx.stack.provider.requests.slice(since).filter(filter); },
     mark() { return ctx.stack.provider.requests.length; },
-    /** A fresh browser context (own storage and cookies) with the event recorder installed. */
-    async newPage() {
-      const context = await ctx.browser.newContext();
+    /** A page with the event recorder installed, in a fresh browser context (own storage and cookies) unless one is given. */
+    async newPage(context) {
+      context ??= await ctx.browser.newContext();
       const page = await context.newPage();
       page.setDefaultTimeout(10_000);
       page.pageErrors = [];
@@ -65,6 +66,7 @@ export function useStack(providerOptions = {}) {
 }
 
 export const isTokenRequest = (r) => r.method === 'POST' && r.path === '/oauth/token';
+export const isRefreshRequest = (r) => isTokenRequest(r) && r.body?.grant_type === 'refresh_token';
 export const isAuthorizeRequest = (r) => r.method === 'GET' && r.path === '/authorize';
 
 /** Fills the local tenant's login form as a user would. */
@@ -73,6 +75,15 @@ export async function logInAtProvider(page) {
   await page.getByLabel('Email').fill(DEMO_USER.email);
   await page.getByLabel('Password').fill(DEMO_USER.password);
   await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+/** Opens `url` in `page`, clicks Log in and signs in at the provider; resolves with the token event. */
+export async function logIn(page, url) {
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await logInAtProvider(page);
+  const tokens = await waitForEvents(page, 'token');
+  return tokens.at(-1);
 }
 
 export const events = (page) => page.evaluate(() => window.__closoEvents);

@@ -119,20 +119,4 @@ describe('redirect login on the demo page', () => {
     assert.equal(await page.getByLabel('Email').inputValue(), DEMO_USER.email, 'the provider used login_hint');
     await page.context().close();
   });
-
-  it('logs out: clears the session and dispatches logout', async () => {
-    const page = await env.newPage();
-    await page.goto(`${env.origin}/`);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await logInAtProvider(page);
-    await waitForEvents(page, 'token');
-    await page.locator('closo-login').getByRole('button', { name: 'Log out' }).click();
-    const [logout] = await waitForEvents(page, 'logout');
-    assert.equal(logout.bubbles && logout.composed && logout.isCustomEvent, true);
-    assert.equal(logout.detail.claims.sub, DEMO_USER.sub);
-    await page.locator('closo-login').getByRole('button', { name: 'Log in' }).waitFor();
-    assert.equal(await page.locator('closo-login').evaluate((el) => [el.authenticated, el.accessToken, el.user].join()), 'false,,');
-    assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
-    await page.context().close();
-  });
 });

@@ -1,0 +1,128 @@
+/**
+ * What every protocol step shares: the provider's metadata (discovery), request options
+ * (timeouts, loopback http, the fetch seam) and the mapping of token responses.
+ */
+import {
+  allowInsecureRequests,
+  customFetch,
+  discoveryRequest,
+  processDiscoveryResponse,
+  ResponseBodyError,
+  type AuthorizationServer,
+  type TokenEndpointResponse,
+} from 'oauth4webapi';
+import type { LoginConfig } from './config.js';
+import { AuthError, toAuthError } from './errors.js';
+import type { IdTokenClaims } from './events.js';
+import { readCached, writeCached } from './storage.js';
+
+/** Tokens of a logged-in session. `refreshToken` never leaves the core. */
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly expiresAt: number | null;
+  readonly scope: string;
+  readonly audience: string | null;
+  readonly idToken: string;
+  readonly claims: IdTokenClaims;
+  readonly refreshToken: string | null;
+}
+
+/** Network settings; `fetch` is the seam tests and advanced hosts use (oauth4webapi's customFetch). */
+export interface NetworkOptions {
+  /** Milliseconds before a request to the provider is abandoned with `timeout`. */
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const DISCOVERY_CACHE_MS = 60 * 60 * 1000;
+
+export function requestOptions(config: LoginConfig, network: NetworkOptions, timeoutMs = network.timeoutMs ?? DEFAULT_TIMEOUT_MS) {
+  return {
+    // oauth4webapi has no default timeout: every request gets one.
+    signal: AbortSignal.timeout(timeoutMs),
+    // Plain http only for loopback issuers; config.ts refuses the rest.
+    [allowInsecureRequests]: config.loopbackHttp,
+    // oauth4webapi calls it as fetch(url, init).
+    ...(network.fetch ? { [customFetch]: network.fetch as never } : {}),
+  };
+}
+
+const discoveries = new Map<string, Promise<AuthorizationServer>>();
+
+/**
+ * The provider's metadata, fetched once per page session: kept in memory and in
+ * sessionStorage, so that the callback page needs only the token request.
+ */
+export function discover(config: LoginConfig, network: NetworkOptions = {}): Promise<AuthorizationServer> {
+  let metadata = discoveries.get(config.issuer);
+  if (!metadata) {
+    metadata = fetchMetadata(config, network);
+    discoveries.set(config.issuer, metadata);
+    metadata.catch(() => discoveries.delete(config.issuer));
+  }
+  return metadata;
+}
+
+async function fetchMetadata(config: LoginConfig, network: NetworkOptions): Promise<AuthorizationServer> {
+  const cacheKey = `discovery:${config.issuer}`;
+  const cached = readCached<AuthorizationServer>(cacheKey, DISCOVERY_CACHE_MS);
+  if (cached?.issuer === config.issuer && cached.token_endpoint) return cached;
+  const issuer = new URL(config.issuer);
+  try {
+    const response = await discoveryRequest(issuer, { ...requestOptions(config, network), algorithm: 'oidc' });
+    // Checks that the metadata's issuer is exactly ours (RFC 8414 §3.3).
+    const metadata = await processDiscoveryResponse(issuer, response);
+    if (!metadata.authorization_endpoint || !metadata.token_endpoint) {
+      throw new AuthError('discovery_failed', 'The provider metadata has no authorization or token endpoint.');
+    }
+    writeCached(cacheKey, metadata);
+    return metadata;
+  } catch (error) {
+    throw toAuthError(error, 'discovery_failed');
+  }
+}
+
+/** Forgets cached metadata (tests; a host that rotated its provider). */
+export function clearDiscoveryCache(): void {
+  discoveries.clear();
+}
+
+/** Maps a failed token request: OAuth errors keep their `error`, ID token problems are `id_token_invalid`. */
+export function tokenError(error: unknown, fallback: 'token_exchange_failed' | 'refresh_failed'): AuthError {
+  if (error instanceof ResponseBodyError) {
+    const description = error.error_description ? `: ${error.error_description}` : '';
+    // invalid_grant on a refresh: expired, revoked or reused; only a new login helps.
+    const code = fallback === 'refresh_failed' && error.error === 'invalid_grant' ? 'login_required' : fallback;
+    return new AuthError(code, `The token endpoint answered ${error.status} ${error.error}${description}`, { cause: error });
+  }
+  const message = (error as Error | undefined)?.message ?? '';
+  if (/JWT|ID Token|id_token/.test(message)) {
+    return new AuthError('id_token_invalid', `The ID token was rejected: ${message}`, { cause: error });
+  }
+  return toAuthError(error, fallback);
+}
+
+export function toTokenSet(
+  result: TokenEndpointResponse,
+  claims: IdTokenClaims,
+  idToken: string,
+  audience: string | null,
+  scope: string,
+  previousRefreshToken: string | null = null,
+): TokenSet {
+  const expiresIn = result.expires_in;
+  return {
+    accessToken: result.access_token,
+    // oauth4webapi lowercases token_type; the Authorization header wants the scheme's usual spelling.
+    tokenType: result.token_type === 'dpop' ? 'DPoP' : 'Bearer',
+    expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : null,
+    scope: result.scope ?? scope,
+    audience,
+    idToken,
+    claims,
+    // A response without a new refresh token keeps the old one (RFC 6749 §6).
+    refreshToken: result.refresh_token ?? previousRefreshToken,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Coordination between tabs of the origin: a lock so that one refresh token is used by
+ * one tab at a time (Web Locks API), and a channel that carries logins, renewals and
+ * logouts to the other tabs (BroadcastChannel).
+ */
+import type { StoredSession } from './token-store.js';
+
+export type TabMessage =
+  | { readonly type: 'login' | 'renewed'; readonly key: string; readonly session: StoredSession | null; readonly sessionId: string; readonly generation: number }
+  | { readonly type: 'logout'; readonly key: string };
+
+export interface TabChannel {
+  post(message: TabMessage): void;
+  close(): void;
+}
+
+export function openTabChannel(name: string, onMessage: (message: TabMessage) => void): TabChannel {
+  if (typeof BroadcastChannel !== 'function') return { post() {}, close() {} };
+  const channel = new BroadcastChannel(name);
+  channel.onmessage = (event: MessageEvent<TabMessage>) => {
+    if (event.data && typeof event.data === 'object') onMessage(event.data);
+  };
+  return {
+    post: (message) => channel.postMessage(message),
+    close: () => channel.close(),
+  };
+}
+
+const localQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `task` while holding the lock `name` across all tabs of the origin. Where the
+ * Web Locks API is missing, tasks are serialised within this tab only.
+ */
+export function withTabLock<T>(name: string, task: () => Promise<T>): Promise<T> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (locks?.request) return locks.request(name, task) as Promise<T>;
+  const previous = localQueues.get(name) ?? Promise.resolve();
+  const run = previous.catch(() => {}).then(task);
+  localQueues.set(name, run);
+  return run;
+}
+
+/** Lets queued tasks (messages from other tabs, storage events) run first. */
+export const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

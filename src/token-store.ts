@@ -1,0 +1,67 @@
+/**
+ * Where a session's tokens live between page loads, by `storage` mode:
+ * - memory: nowhere (the default; OAuth 2.0 for Browser-Based Apps §8: nothing for a
+ *   later XSS to read from storage, at the price of a silent sign-in or a new login after reload);
+ * - session: sessionStorage (this tab; survives reloads);
+ * - local: localStorage (every tab of the origin; survives restarts).
+ */
+import type { TokenSet } from './authorization-server.js';
+import type { LoginConfig, StorageMode } from './config.js';
+import { AuthError } from './errors.js';
+
+/** A session as persisted and shared between tabs. */
+export interface StoredSession extends TokenSet {
+  /** Random per login: tabs holding the same refresh token family share it. */
+  readonly sessionId: string;
+  /** Incremented by every renewal: tells a tab that another one renewed first. */
+  readonly generation: number;
+}
+
+export interface TokenStore {
+  load(): StoredSession | null;
+  save(session: StoredSession): void;
+  clear(): void;
+}
+
+export function storageKey(config: LoginConfig): string {
+  return `closo-login:${encodeURIComponent(config.clientId)}:session:${config.issuer}|${config.audience ?? ''}`;
+}
+
+const backing = (mode: StorageMode): Storage | null =>
+  mode === 'local' ? globalThis.localStorage : mode === 'session' ? globalThis.sessionStorage : null;
+
+export function tokenStore(config: LoginConfig): TokenStore {
+  const key = storageKey(config);
+  const area = () => {
+    try {
+      return backing(config.storage);
+    } catch (cause) {
+      throw new AuthError('storage_unavailable', `${config.storage}Storage is not available; the session will not survive a reload.`, { cause });
+    }
+  };
+  return {
+    load() {
+      try {
+        const raw = area()?.getItem(key);
+        const session = raw ? (JSON.parse(raw) as StoredSession) : null;
+        return session && typeof session.accessToken === 'string' && typeof session.sessionId === 'string' ? session : null;
+      } catch {
+        return null;
+      }
+    },
+    save(session) {
+      try {
+        area()?.setItem(key, JSON.stringify(session));
+      } catch (cause) {
+        throw new AuthError('storage_unavailable', `Could not keep the session in ${config.storage}Storage; it will not survive a reload.`, { cause });
+      }
+    },
+    clear() {
+      try {
+        area()?.removeItem(key);
+      } catch {
+        // Nothing stored can be read back either.
+      }
+    },
+  };
+}

@@ -1,0 +1,236 @@
+// Token lifecycle against the real provider: renewal with rotation, restore after reload,
+// getAccessToken, session end on invalid_grant, logout.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { DEMO_USER, events, isAuthorizeRequest, isRefreshRequest, isTokenRequest, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+
+const env = useStack();
+const storedSession = (page) => page.evaluate(() => {
+  const area = { ...localStorage, ...sessionStorage };
+  const key = Object.keys(area).find((k) => k.includes(':session:'));
+  return key ? JSON.parse(area[key]) : null;
+});
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+afterEach(() => {
+  env.provider.settings.accessTokenTTL = 3600;
+  delete env.provider.faults.revocation;
+});
+
+describe('renewal', () => {
+  it('renews before expiry with the refresh token, rotating it every time', async () => {
+    env.provider.settings.accessTokenTTL = 4;
+    const page = await env.newPage();
+    const since = env.mark();
+    const first = await logIn(page, `${env.origin}/fixtures/storage-session.html`);
+    assert.ok(first.detail.expiresAt - Date.now() <= 4000);
+    const tokens = await waitForEvents(page, 'token', 3);
+    const refreshes = env.requests(since, isRefreshRequest);
+    assert.equal(refreshes.length, 2);
+    // Each renewal used a different refresh token: the one the previous answer rotated in.
+    assert.notEqual(refreshes[0].body.refresh_token, refreshes[1].body.refresh_token);
+    assert.equal(new Set(tokens.map((t) => t.detail.accessToken)).size, 3);
+    assert.ok(tokens.every((t) => t.bubbles && t.composed && t.detail.claims.sub === DEMO_USER.sub));
+    assert.ok(tokens[2].detail.expiresAt > tokens[1].detail.expiresAt);
+    // The stored refresh token is the newest one; the page never saw it in an event.
+    assert.ok(!JSON.stringify(tokens).includes((await storedSession(page)).refreshToken));
+    assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
+    await page.context().close();
+  });
+
+  it('getAccessToken() answers from memory while valid, and shares one renewal between concurrent callers', async () => {
+    const page = await env.newPage();
+    const token = await logIn(page, `${env.origin}/fixtures/memory.html`);
+    const since = env.mark();
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.getAccessToken()), token.detail.accessToken);
+    assert.equal(env.requests(since).length, 0);
+
+    const results = await page.locator('closo-login').evaluate((el) =>
+      Promise.all(Array.from({ length: 5 }, () => el.getAccessToken({ minValidity: 7200 }))));
+    assert.equal(env.requests(since, isRefreshRequest).length, 1);
+    assert.equal(new Set(results).size, 1);
+    assert.notEqual(results[0], token.detail.accessToken);
+    await page.context().close();
+  });
+
+  it('ends the session cleanly when the refresh token was reused (reuse detection revokes the grant)', async () => {
+    const page = await env.newPage();
+    await logIn(page, `${env.origin}/fixtures/storage-local.html`);
+    const stolen = (await storedSession(page)).refreshToken;
+    // Someone else redeems the refresh token first (as a thief would): the provider rotates it.
+    const redeemed = await fetch(`${env.issuer}oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: stolen, client_id: env.clientId }),
+    });
+    assert.equal(redeemed.status, 200);
+
+    const since = env.mark();
+    const rejected = await page.locator('closo-login').evaluate((el) =>
+      el.getAccessToken({ minValidity: 7200 }).then(() => 'resolved', (e) => `${e.name}:${e.code}`));
+    assert.equal(rejected, 'AuthError:login_required');
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'login_required');
+    assert.match(error.detail.message, /invalid_grant/);
+    const [logout] = await waitForEvents(page, 'logout');
+    assert.equal(logout.detail.reason, 'session_ended');
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    assert.equal(await storedSession(page), null);
+    // No retry loop: one refresh request, nothing after it.
+    await sleep(1500);
+    assert.equal(env.requests(since, isRefreshRequest).length, 1);
+    assert.equal(env.requests(since).length, 1);
+    // The thief's rotated token died with the grant, as with Auth0's reuse detection.
+    const thief = await redeemed.json();
+    const again = await fetch(`${env.issuer}oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: thief.refresh_token, client_id: env.clientId }),
+    });
+    assert.equal((await again.json()).error, 'invalid_grant');
+    await page.context().close();
+  });
+});
+
+describe('restoring the session after a reload', () => {
+  it('storage=session: restores from sessionStorage without a network request', async () => {
+    const page = await env.newPage();
+    const token = await logIn(page, `${env.origin}/fixtures/storage-session.html`);
+    const since = env.mark();
+    await page.reload();
+    const [restored] = await waitForEvents(page, 'token');
+    assert.equal(restored.detail.accessToken, token.detail.accessToken);
+    assert.equal(env.requests(since).length, 0);
+    await page.locator('closo-login').getByText(DEMO_USER.name).waitFor();
+    await page.context().close();
+  });
+
+  it('storage=local: a new tab is logged in at once; an expired token is renewed first', async () => {
+    env.provider.settings.accessTokenTTL = 2;
+    const context = (await env.newPage()).context();
+    const first = context.pages()[0];
+    await logIn(first, `${env.origin}/fixtures/storage-local.html`);
+    await first.close();
+    await sleep(2200); // the access token expires while no tab is open
+    env.provider.settings.accessTokenTTL = 3600;
+    const since = env.mark();
+    const second = await env.newPage(context);
+    await second.goto(`${env.origin}/fixtures/storage-local.html`);
+    const [token] = await waitForEvents(second, 'token');
+    assert.ok(token.detail.expiresAt > Date.now() + 3000_000, 'the page was told only about the renewed token');
+    // A new tab has its own sessionStorage, so discovery is fetched once, then one refresh.
+    assert.deepEqual(env.requests(since).map((r) => r.body?.grant_type ?? r.path), ['/.well-known/openid-configuration', 'refresh_token']);
+    await context.close();
+  });
+
+  it('storage=memory with silent: restores by a prompt=none sign-in in a hidden iframe', async () => {
+    const page = await env.newPage();
+    await logIn(page, `${env.origin}/fixtures/silent.html`);
+    assert.equal(await storedSession(page), null, 'memory mode stores no tokens');
+    const since = env.mark();
+    await page.reload();
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(token.detail.claims.sub, DEMO_USER.sub);
+    const [authorize] = env.requests(since, isAuthorizeRequest);
+    assert.equal(authorize.params.prompt, 'none');
+    assert.equal(env.requests(since, isTokenRequest).length, 1);
+    assert.equal(page.url(), `${env.origin}/fixtures/silent.html`);
+    assert.equal(await page.locator('iframe').count(), 0, 'the iframe is removed');
+    await page.context().close();
+  });
+
+  it('storage=memory with silent: reports login_required when the provider has no session', async () => {
+    const page = await env.newPage();
+    const started = Date.now();
+    await page.goto(`${env.origin}/fixtures/silent.html`);
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'login_required');
+    assert.ok(Date.now() - started < 5000);
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    assert.equal((await events(page)).filter((e) => e.type === 'token').length, 0);
+    assert.equal(await page.locator('iframe').count(), 0);
+    await page.context().close();
+  });
+});
+
+describe('many tabs', () => {
+  it('renews once across tabs that share a refresh token; the other tab adopts the result', async () => {
+    const page1 = await env.newPage();
+    await logIn(page1, `${env.origin}/fixtures/storage-local.html`);
+    const page2 = await env.newPage(page1.context());
+    await page2.goto(`${env.origin}/fixtures/storage-local.html`);
+    await waitForEvents(page2, 'token');
+    const since = env.mark();
+    const renew = (page) => page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 7200 }));
+    const [a, b] = await Promise.all([renew(page1), renew(page2)]);
+    assert.equal(env.requests(since, isRefreshRequest).length, 1);
+    assert.equal(a, b);
+    assert.equal((await events(page1)).filter((e) => e.type === 'auth-error').length, 0);
+    assert.equal((await events(page2)).filter((e) => e.type === 'auth-error').length, 0);
+
+    // Logout in one tab reaches the other.
+    await page1.locator('closo-login').evaluate((el) => el.logout({ localOnly: true }));
+    const [logout] = await waitForEvents(page2, 'logout');
+    assert.equal(logout.detail.reason, 'other_tab');
+    await page2.getByRole('button', { name: 'Log in' }).waitFor();
+    assert.equal(await storedSession(page2), null);
+    await page1.context().close();
+  });
+
+  it('a login in one tab reaches the other tabs (storage=local)', async () => {
+    const page1 = await env.newPage();
+    const page2 = await env.newPage(page1.context());
+    await page2.goto(`${env.origin}/fixtures/storage-local.html`);
+    await page2.getByRole('button', { name: 'Log in' }).waitFor();
+    const token = await logIn(page1, `${env.origin}/fixtures/storage-local.html`);
+    const [adopted] = await waitForEvents(page2, 'token');
+    assert.equal(adopted.detail.accessToken, token.detail.accessToken);
+    await page1.context().close();
+  });
+});
+
+describe('logout', () => {
+  it('revokes the refresh token, dispatches logout and ends the provider session', async () => {
+    const page = await env.newPage();
+    const token = await logIn(page, `${env.origin}/fixtures/storage-local.html`);
+    const refreshToken = (await storedSession(page)).refreshToken;
+    const since = env.mark();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${env.origin}/`);
+    const revoke = env.requests(since).find((r) => r.path === '/oauth/revoke');
+    assert.equal(revoke.body.token, refreshToken);
+    assert.equal(revoke.body.token_type_hint, 'refresh_token');
+    const endSession = env.requests(since).find((r) => r.path === '/oidc/logout');
+    assert.equal(endSession.params.id_token_hint, token.detail.idToken);
+    assert.equal(endSession.params.client_id, env.clientId);
+    assert.equal(endSession.params.post_logout_redirect_uri, `${env.origin}/`);
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('closo-login')).length), 0);
+    // The refresh token no longer works, and the provider asks for the password again.
+    const reuse = await fetch(`${env.issuer}oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }),
+    });
+    assert.equal((await reuse.json()).error, 'invalid_grant');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/u\/login\//);
+    await page.context().close();
+  });
+
+  it('logs out locally even when revocation fails, and localOnly stays on the page', async () => {
+    env.provider.faults.revocation = 'error';
+    const page = await env.newPage();
+    await logIn(page, `${env.origin}/fixtures/memory.html`);
+    const since = env.mark();
+    await page.locator('closo-login').evaluate((el) => el.logout({ localOnly: true }));
+    const [logout] = await waitForEvents(page, 'logout');
+    assert.equal(logout.detail.reason, 'user');
+    assert.equal(logout.bubbles && logout.composed && logout.isCustomEvent, true);
+    assert.ok(env.requests(since).some((r) => r.path === '/oauth/revoke'));
+    assert.equal(page.url(), `${env.origin}/fixtures/memory.html`);
+    assert.equal(await page.locator('closo-login').evaluate((el) => [el.authenticated, el.accessToken].join()), 'false,');
+    const rejected = await page.locator('closo-login').evaluate((el) => el.getAccessToken().catch((e) => e.code));
+    assert.equal(rejected, 'login_required');
+    await page.context().close();
+  });
+});
