@@ -82,6 +82,22 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('resolveConfig: lifecycle options', () => {
+  it('defaults to memory storage, renewal 60 s ahead, no silent sign-in, logout back to the origin', () => {
+    const config = resolveConfig({ domain: 'a.example', clientId: 'x' }, page);
+    expect(config).to.include({ storage: 'memory', renewBefore: 60, silent: false, logoutUri: 'https://app.example.com/', auth0: true });
+    expect(resolveConfig({ issuer: 'https://idp.example/', clientId: 'x' }, page).auth0).to.equal(false);
+    expect(resolveConfig({ issuer: 'https://t.eu.auth0.com/', clientId: 'x' }, page).auth0).to.equal(true);
+  });
+
+  it('refuses unknown storage modes, negative renew-before and odd logout URIs', () => {
+    expect(configError({ domain: 'a.example', clientId: 'x', storage: 'cookie' }).message).to.match(/memory, session or local/);
+    expect(configError({ domain: 'a.example', clientId: 'x', renewBefore: -1 }).message).to.match(/renew-before/);
+    expect(configError({ domain: 'a.example', clientId: 'x', renewBefore: Number.NaN }).message).to.match(/renew-before/);
+    expect(configError({ domain: 'a.example', clientId: 'x', logoutUri: 'javascript:alert(1)' }).message).to.match(/logout-uri/);
+  });
+});
+
 describe('sameOriginPath', () => {
   const origin = 'https://app.example.com';
 
