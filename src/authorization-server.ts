@@ -35,10 +35,9 @@ export interface NetworkOptions {
   readonly fetch?: typeof fetch;
 }
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
 const DISCOVERY_CACHE_MS = 60 * 60 * 1000;
 
-export function requestOptions(config: LoginConfig, network: NetworkOptions, timeoutMs = network.timeoutMs ?? DEFAULT_TIMEOUT_MS) {
+export function requestOptions(config: LoginConfig, network: NetworkOptions, timeoutMs = network.timeoutMs ?? config.timeoutMs) {
   return {
     // oauth4webapi has no default timeout: every request gets one.
     signal: AbortSignal.timeout(timeoutMs),

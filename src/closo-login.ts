@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { DEFAULT_RENEW_BEFORE, DEFAULT_SCOPE, resolveConfig, type LoginConfig, type LoginOptions } from './config.js';
+import { DEFAULT_RENEW_BEFORE, DEFAULT_SCOPE, DEFAULT_TIMEOUT, resolveConfig, type LoginConfig, type LoginOptions } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
 import { outcomeEvent, type IdTokenClaims, type TokenEventDetail } from './events.js';
 import { sessionFor, type Session, type SessionChange } from './session.js';
@@ -12,7 +12,7 @@ const paramsConverter = {
 };
 
 const CONFIG_PROPERTIES = [
-  'domain', 'issuer', 'clientId', 'audience', 'scope', 'redirectUri', 'authorizationParams', 'storage', 'renewBefore', 'silent', 'logoutUri',
+  'domain', 'issuer', 'clientId', 'audience', 'scope', 'redirectUri', 'authorizationParams', 'storage', 'renewBefore', 'silent', 'logoutUri', 'timeout',
 ] as const;
 
 /**
@@ -128,6 +128,9 @@ export class ClosoLogin extends LitElement {
 
   /** Where the provider sends the user after logout; defaults to this origin's `/`. */
   @property({ attribute: 'logout-uri' }) logoutUri?: string;
+
+  /** Seconds before a request to the provider (or a silent sign-in) gives up with `timeout`. */
+  @property({ attribute: 'timeout', type: Number }) timeout = DEFAULT_TIMEOUT;
 
   /** Render nothing: for apps with their own UI, which call `login()` and listen for events. */
   @property({ attribute: 'headless', type: Boolean, reflect: true }) headless = false;
@@ -265,6 +268,7 @@ export class ClosoLogin extends LitElement {
       renewBefore: this.renewBefore,
       silent: this.silent,
       logoutUri: this.logoutUri,
+      timeout: this.timeout,
     };
   }
 
@@ -285,6 +289,7 @@ export class ClosoLogin extends LitElement {
 
   #onSessionChange = (change: SessionChange): void => {
     this._busy = this.#session?.busy ?? false;
+    this._tokens = this.#session?.tokens ?? null;
     switch (change.type) {
       case 'token':
         this._tokens = change.tokens;

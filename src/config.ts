@@ -22,11 +22,14 @@ export interface LoginOptions {
   silent?: boolean | undefined;
   /** Where the provider sends the user after logout; defaults to the page's origin + `/`. */
   logoutUri?: string | undefined;
+  /** Seconds before a request to the provider (or a silent sign-in) is abandoned with `timeout`. */
+  timeout?: number | undefined;
 }
 
 export type StorageMode = 'memory' | 'session' | 'local';
 const STORAGE_MODES: readonly StorageMode[] = ['memory', 'session', 'local'];
 export const DEFAULT_RENEW_BEFORE = 60;
+export const DEFAULT_TIMEOUT = 10;
 
 /** Validated configuration. */
 export interface LoginConfig {
@@ -44,6 +47,7 @@ export interface LoginConfig {
   readonly renewBefore: number;
   readonly silent: boolean;
   readonly logoutUri: string;
+  readonly timeoutMs: number;
 }
 
 export const DEFAULT_SCOPE = 'openid profile email offline_access';
@@ -85,6 +89,8 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
   if (!STORAGE_MODES.includes(storage)) throw invalid(`storage must be memory, session or local; got "${options.storage}".`);
   const renewBefore = options.renewBefore ?? DEFAULT_RENEW_BEFORE;
   if (!Number.isFinite(renewBefore) || renewBefore < 0) throw invalid(`renew-before must be a number of seconds >= 0; got "${options.renewBefore}".`);
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+  if (!Number.isFinite(timeout) || timeout <= 0) throw invalid(`timeout must be a number of seconds > 0; got "${options.timeout}".`);
   const logoutUri = options.logoutUri?.trim() || `${page.origin}/`;
   if (!/^https?:$/.test(parseUrl(logoutUri)?.protocol ?? '')) throw invalid(`logout-uri must be an absolute http(s) URL; got "${logoutUri}".`);
 
@@ -105,6 +111,7 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
     renewBefore,
     silent: options.silent ?? false,
     logoutUri,
+    timeoutMs: timeout * 1000,
   };
 }
 

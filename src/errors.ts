@@ -31,6 +31,7 @@ export const ELEMENT_ERROR_CODES = [
   'discovery_failed',
   'network_error',
   'timeout',
+  'state_missing',
   'state_mismatch',
   'iss_mismatch',
   'login_expired',

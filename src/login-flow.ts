@@ -20,7 +20,13 @@ import { discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, 
 import type { LoginConfig } from './config.js';
 import { AuthError, authorizationErrorCode } from './errors.js';
 import type { IdTokenClaims } from './events.js';
+import { prefetchJwks, verifyIdTokenSignature } from './id-token-signature.js';
 import { PENDING_LOGIN_TTL_MS, savePendingLogin, type PendingLogin } from './storage.js';
+
+/** Tolerated clock difference with the provider, in seconds. */
+const CLOCK_SKEW_S = 300;
+/** An authorization code longer than this is not one any provider issues: refused unsent. */
+const MAX_CODE_LENGTH = 2048;
 
 export interface StartLoginOptions {
   /** Same-origin path to come back to after the callback (validated by the caller). */
@@ -50,7 +56,8 @@ export async function authorizationRequest(
   }
   const as = await discover(config, network);
   const codeVerifier = generateRandomCodeVerifier();
-  const codeChallenge = await calculatePKCECodeChallenge(codeVerifier);
+  // The callback page will need the signing keys: fetch them now, alongside the PKCE hash.
+  const [codeChallenge] = await Promise.all([calculatePKCECodeChallenge(codeVerifier), prefetchJwks(config, as, network)]);
   const state = generateRandomState();
   const nonce = generateRandomNonce();
 
@@ -78,6 +85,7 @@ export async function authorizationRequest(
     audience: config.audience,
     scope: config.scope,
     returnTo: options.returnTo,
+    createdAt: Date.now(),
     expiresAt: Date.now() + PENDING_LOGIN_TTL_MS,
   };
   return { url, pending };
@@ -117,6 +125,10 @@ export async function completeLogin(
     throw new AuthError(code, `Invalid authorization response: ${message}`, { cause: error });
   }
 
+  if ((params.get('code')?.length ?? 0) > MAX_CODE_LENGTH) {
+    throw new AuthError('authorization_failed', 'The authorization code is implausibly long; it was not sent.');
+  }
+
   let result: TokenEndpointResponse;
   try {
     const answer = await authorizationCodeGrantRequest(
@@ -127,5 +139,12 @@ export async function completeLogin(
     throw tokenError(error, 'token_exchange_failed');
   }
   const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims;
+  await verifyIdTokenSignature(config, as, result.id_token!, network);
+  // oauth4webapi checks that iat is a number; its age is the client's call (OIDC Core §3.1.3.7 (10)).
+  const now = Date.now() / 1000;
+  if (claims.iat > now + CLOCK_SKEW_S) throw new AuthError('id_token_invalid', 'The ID token was rejected: it was issued in the future (iat).');
+  if (claims.iat < pending.createdAt / 1000 - CLOCK_SKEW_S - 3600) {
+    throw new AuthError('id_token_invalid', 'The ID token was rejected: it was issued long before this login started (iat).');
+  }
   return toTokenSet(result, claims, result.id_token!, pending.audience, pending.scope);
 }

@@ -4,6 +4,7 @@ import { discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, 
 import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import type { IdTokenClaims } from './events.js';
+import { verifyIdTokenSignature } from './id-token-signature.js';
 
 /**
  * Renews `current` with its refresh token. The answer's refresh token replaces the old
@@ -25,6 +26,7 @@ export async function refreshTokens(config: LoginConfig, current: TokenSet, netw
   if (fresh && (fresh.iss !== current.claims.iss || fresh.sub !== current.claims.sub)) {
     throw new AuthError('id_token_invalid', 'The renewed ID token names another issuer or user (OpenID Connect Core §12.2).');
   }
+  if (fresh) await verifyIdTokenSignature(config, as, result.id_token!, network);
   return toTokenSet(
     result,
     fresh ?? current.claims,

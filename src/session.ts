@@ -12,7 +12,7 @@ import { completeLogin, startLogin } from './login-flow.js';
 import { logoutUrl, revokeRefreshToken } from './logout-flow.js';
 import { refreshTokens } from './refresh.js';
 import { silentLogin } from './silent-login.js';
-import { readPendingLogin, takePendingLogin, STATE_PATTERN } from './storage.js';
+import { listPendingLogins, readPendingLogin, takePendingLogin, STATE_PATTERN, type PendingLogin } from './storage.js';
 import { nextTask, openTabChannel, withTabLock, type TabChannel, type TabMessage } from './tab-sync.js';
 import { storageKey, tokenStore, type StoredSession, type TokenStore } from './token-store.js';
 
@@ -29,18 +29,35 @@ export const DEFAULT_MIN_VALIDITY = 30;
 const RENEWAL_JITTER_MS = 5_000;
 const RETRY_AFTER_FAILURE_MS = 30_000;
 
-/** Parameters of an authorization response (RFC 6749 §4.1.2): in the query, with state and code or error. */
-export function readAuthorizationResponse(href: string): { url: URL; state: string } | null {
+/** Longer callback URLs are not answers to our requests (codes and states are short): refused unsent. */
+const MAX_RESPONSE_LENGTH = 8192;
+
+export interface AuthorizationResponse {
+  readonly url: URL;
+  /** The `state` value, or null when there is none (or it cannot be one of ours). */
+  readonly state: string | null;
+  /** The parameters came in the fragment: not the query response mode we asked for. */
+  readonly inFragment: boolean;
+}
+
+/**
+ * Recognises an authorization response (RFC 6749 §4.1.2): `code` or `error` in the query,
+ * or, as a hostile or misconfigured provider might send, in the fragment.
+ */
+export function readAuthorizationResponse(href: string): AuthorizationResponse | null {
   let url: URL;
   try {
     url = new URL(href);
   } catch {
     return null;
   }
-  const params = url.searchParams;
+  const looksLikeResponse = (params: URLSearchParams) => params.has('code') || params.has('error');
+  const fragment = new URLSearchParams(url.hash.slice(1));
+  const inFragment = !looksLikeResponse(url.searchParams) && looksLikeResponse(fragment);
+  const params = inFragment ? fragment : url.searchParams;
+  if (!looksLikeResponse(params)) return null;
   const state = params.get('state');
-  if (!state || !STATE_PATTERN.test(state) || (!params.has('code') && !params.has('error'))) return null;
-  return { url, state };
+  return { url, state: state && STATE_PATTERN.test(state) ? state : null, inFragment };
 }
 
 /** What the page may see: never the refresh token or the bookkeeping. */
@@ -143,16 +160,32 @@ export class Session {
   handleCallback(href: string): boolean {
     const response = readAuthorizationResponse(href);
     if (!response) return false;
-    const peek = readPendingLogin(this.config.clientId, response.state);
-    if (!peek || peek.issuer !== this.config.issuer || peek.audience !== this.config.audience) return false;
+    const ours = (login: PendingLogin | null): login is PendingLogin =>
+      login !== null && login.issuer === this.config.issuer && login.audience === this.config.audience;
+    const matching = response.state ? readPendingLogin(this.config.clientId, response.state) : null;
+    if (matching && !ours(matching)) return false; // another element's login
+    // A response without our state on the redirect URI of a login this tab is waiting for:
+    // tampered or replayed. It ends that login (REJECT), rather than being left for later.
+    const answered = ours(matching) ? [matching] : listPendingLogins(this.config.clientId)
+      .filter((login) => ours(login) && sameEndpoint(login.redirectUri, response.url));
+    if (answered.length === 0) return false; // not ours: leave the URL alone
     // Single use: removed before anything validates it.
-    const pending = takePendingLogin(this.config.clientId, response.state);
-    if (!pending) return false;
+    const taken = answered.map((login) => takePendingLogin(this.config.clientId, login.state));
     this.#started = true;
-    // The code leaves the address bar at once, without a reload or a history entry.
-    const returnTo = sameOriginPath(pending.returnTo, location.origin) ?? location.pathname;
-    history.replaceState(history.state, '', returnTo);
-    this.#track(this.#withBusy(() => completeLogin(this.config, pending, response.url, this.network))).then(
+    // The response leaves the address bar at once, without a reload or a history entry.
+    history.replaceState(history.state, '', sameOriginPath(answered[0]!.returnTo, location.origin) ?? location.pathname);
+    // Whoever was logged in before is not while a new login completes (user switching).
+    if (this.#current) this.#end('session_ended');
+    const pending = taken[0];
+    const rejection = !pending || !ours(matching)
+      ? new AuthError(response.state ? 'state_mismatch' : 'state_missing', 'The authorization response does not carry the state of the pending login.')
+      : response.inFragment
+        ? new AuthError('authorization_failed', 'The authorization response came in the URL fragment; a query response was requested.')
+        : href.length > MAX_RESPONSE_LENGTH
+          ? new AuthError('authorization_failed', 'The authorization response is implausibly large; it was not processed.')
+          : null;
+    const work = rejection ? Promise.reject(rejection) : completeLogin(this.config, pending!, response.url, this.network);
+    this.#track(this.#withBusy(() => work)).then(
       (tokens) => this.#begin(tokens),
       (error: unknown) => this.#fail(toAuthError(error, 'token_exchange_failed')),
     );
@@ -329,6 +362,16 @@ export class Session {
 
   #emit(change: SessionChange): void {
     for (const listener of [...this.#listeners]) listener(change);
+  }
+}
+
+/** Same origin and path: the page is the redirect URI (query and fragment aside). */
+function sameEndpoint(uri: string, url: URL): boolean {
+  try {
+    const target = new URL(uri);
+    return target.origin === url.origin && target.pathname === url.pathname;
+  } catch {
+    return false;
   }
 }
 

@@ -9,9 +9,7 @@ import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import { authorizationRequest, completeLogin } from './login-flow.js';
 
-export const SILENT_TIMEOUT_MS = 10_000;
-
-export async function silentLogin(config: LoginConfig, network: NetworkOptions = {}, timeoutMs = SILENT_TIMEOUT_MS): Promise<TokenSet> {
+export async function silentLogin(config: LoginConfig, network: NetworkOptions = {}, timeoutMs = config.timeoutMs): Promise<TokenSet> {
   const { url, pending } = await authorizationRequest(config, { returnTo: '/', authorizationParams: { prompt: 'none' } }, network);
   const response = await new Promise<URL>((resolve, reject) => {
     const frame = document.createElement('iframe');

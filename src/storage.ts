@@ -16,6 +16,8 @@ export interface PendingLogin {
   readonly scope: string;
   /** Same-origin path to come back to after the callback. */
   readonly returnTo: string;
+  /** Epoch ms when the login started: a fresh ID token cannot be much older. */
+  readonly createdAt: number;
   /** Epoch ms after which the login is refused as `login_expired`. */
   readonly expiresAt: number;
 }
@@ -95,6 +97,18 @@ function readLogin(clientId: string, state: string, remove: boolean): PendingLog
     return login && login.state === state && login.clientId === clientId ? login : null;
   } catch {
     return null;
+  }
+}
+
+/** Every pending login of `clientId` in this tab (well-formed ones only). */
+export function listPendingLogins(clientId: string): PendingLogin[] {
+  try {
+    const store = sessionStore();
+    return keysWithPrefix(store, loginPrefix(clientId))
+      .map((key) => readLogin(clientId, key.slice(loginPrefix(clientId).length), false))
+      .filter((login): login is PendingLogin => login !== null);
+  } catch {
+    return [];
   }
 }
 

@@ -5,7 +5,7 @@ import { clearDiscoveryCache, type NetworkOptions } from '../src/authorization-s
 import { completeLogin, startLogin } from '../src/login-flow.js';
 import { takePendingLogin, type PendingLogin } from '../src/storage.js';
 import {
-  AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, json, metadata, sha256Base64url, tokenResponse, type Answer,
+  AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, jwks, metadata, sha256Base64url, signJwt, tokenResponse, type Answer,
 } from './support/responses.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/account' };
@@ -190,5 +190,72 @@ describe('completeLogin', () => {
       const error = await rejection(completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network));
       expect(error.code, JSON.stringify(claims)).to.equal('id_token_invalid');
     }
+  });
+
+  const b64 = (value: unknown) => btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+  /** Completes a login whose token response carries the ID token `make(nonce)` builds. */
+  async function withIdToken(make: (nonce: string) => Promise<string> | string) {
+    let nonce = '';
+    const network = tenant(async () => json({ access_token: 'at', token_type: 'Bearer', expires_in: 60, id_token: await make(nonce) }));
+    const { pending } = await begin(network);
+    nonce = pending.nonce;
+    return completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network);
+  }
+
+  it('fetches the signing keys at login, so the callback needs only the token request', async () => {
+    const network = tenant(() => json({}));
+    await begin(network);
+    expect(network.seen.map((r) => r.url)).to.deep.equal([`${ISSUER}.well-known/openid-configuration`, metadata.jwks_uri]);
+  });
+
+  it('rejects ID tokens whose signature does not verify, or that are unsigned or HMAC-signed', async () => {
+    const cases: Record<string, (nonce: string) => Promise<string>> = {
+      'flipped signature bits': async (nonce) => {
+        const token = await signJwt(idTokenClaims(nonce));
+        const [h, p, sig] = token.split('.');
+        return `${h}.${p}.${sig!.slice(0, 10)}${sig![10] === 'A' ? 'B' : 'A'}${sig!.slice(11)}`;
+      },
+      'payload changed after signing': async (nonce) => {
+        const [h, , sig] = (await signJwt(idTokenClaims(nonce))).split('.');
+        return `${h}.${b64(idTokenClaims(nonce, { sub: 'auth0|admin' }))}.${sig}`;
+      },
+      'alg none': async (nonce) => `${b64({ alg: 'none' })}.${b64(idTokenClaims(nonce))}.`,
+      'HS256': async (nonce) => `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(idTokenClaims(nonce))}.c2lnbmF0dXJl`,
+      'crit header': async (nonce) => signJwt(idTokenClaims(nonce), { crit: ['exp'] }),
+      'unknown kid': async (nonce) => signJwt(idTokenClaims(nonce), { kid: 'not-a-key' }),
+    };
+    for (const [name, make] of Object.entries(cases)) {
+      clearDiscoveryCache();
+      const error = await rejection(withIdToken(make));
+      expect(error.code, name).to.equal('id_token_invalid');
+    }
+  });
+
+  it('fetches the JWKS again when the key is not in the cached set (key rotation)', async () => {
+    const network = tenant(async () => json({ access_token: 'at', token_type: 'Bearer', id_token: await signJwt(idTokenClaims(nonce)) }));
+    let nonce = '';
+    const { pending } = await begin(network);
+    nonce = pending.nonce;
+    // The cached set is stale: it holds another key only.
+    const stale = await jwks();
+    sessionStorage.setItem(`closo-login:jwks:${ISSUER}`, JSON.stringify({ at: Date.now(), value: [{ ...stale.keys[0], kid: 'old', n: stale.keys[0]!.n!.replace(/^./, 'x') }] }));
+    const tokens = await completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network);
+    expect(tokens.claims.sub).to.equal('auth0|unit-user');
+    expect(network.seen.filter((r) => r.url === metadata.jwks_uri)).to.have.length(2);
+  });
+
+  it('rejects ID tokens issued in the future or long before the login', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await rejection(withIdToken((nonce) => signJwt(idTokenClaims(nonce, { iat: now + 3600 }))))).code).to.equal('id_token_invalid');
+    expect((await rejection(withIdToken((nonce) => signJwt(idTokenClaims(nonce, { iat: now - 86400 }))))).code).to.equal('id_token_invalid');
+  });
+
+  it('refuses an implausibly long code without sending it', async () => {
+    const network = tenant(() => json({}));
+    const { pending } = await begin(network);
+    const error = await rejection(completeLogin(config, pending, response({ code: 'c'.repeat(5000), state: pending.state, iss: ISSUER }), network));
+    expect(error.code).to.equal('authorization_failed');
+    expect(network.seen.some((r) => r.url === metadata.token_endpoint)).to.equal(false);
   });
 });

@@ -13,6 +13,7 @@ const login = (state: string, clientId = 'client-a'): PendingLogin => ({
   audience: null,
   scope: 'openid',
   returnTo: '/',
+  createdAt: Date.now(),
   expiresAt: Date.now() + 60_000,
 });
 

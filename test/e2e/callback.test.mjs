@@ -10,6 +10,8 @@ describe('callback handling', () => {
     const page = await env.newPage();
     await page.goto(`${env.origin}/fixtures/multi.html`);
     await page.locator('#first').getByRole('button', { name: 'Log in' }).click();
+    // Everything the login page fetched (discovery, keys) is done once the provider's form shows.
+    await page.waitForURL(/\/u\/login\//);
     const since = env.mark();
     await logInAtProvider(page);
     const tokens = await waitForEvents(page, 'token', 3);

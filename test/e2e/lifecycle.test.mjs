@@ -118,8 +118,9 @@ describe('restoring the session after a reload', () => {
     await second.goto(`${env.origin}/fixtures/storage-local.html`);
     const [token] = await waitForEvents(second, 'token');
     assert.ok(token.detail.expiresAt > Date.now() + 3000_000, 'the page was told only about the renewed token');
-    // A new tab has its own sessionStorage, so discovery is fetched once, then one refresh.
-    assert.deepEqual(env.requests(since).map((r) => r.body?.grant_type ?? r.path), ['/.well-known/openid-configuration', 'refresh_token']);
+    // A new tab has its own sessionStorage: discovery once, one refresh, then the keys
+    // that check the renewed ID token's signature.
+    assert.deepEqual(env.requests(since).map((r) => r.body?.grant_type ?? r.path), ['/.well-known/openid-configuration', 'refresh_token', '/.well-known/jwks.json']);
     await context.close();
   });
 

@@ -37,7 +37,7 @@ export function fakeFetch(answers: Record<string, Answer>) {
       body: init.body instanceof URLSearchParams ? init.body : typeof init.body === 'string' ? new URLSearchParams(init.body) : null,
     };
     seen.push(request);
-    const answer = answers[href.split('?')[0]!];
+    const answer = answers[href.split('?')[0]!] ?? (href === metadata.jwks_uri ? async () => json(await jwks()) : undefined);
     if (!answer) throw new TypeError(`Failed to fetch ${href}`);
     return answer(request);
   };
@@ -50,11 +50,19 @@ const b64urlJson = (value: unknown) => b64url(new TextEncoder().encode(JSON.stri
 
 let signingKey: Promise<CryptoKeyPair> | undefined;
 
+/** The tenant's JWKS: the public half of the test signing key. */
+export async function jwks() {
+  await signJwt({}); // makes the key
+  const { publicKey } = await signingKey!;
+  const jwk = await crypto.subtle.exportKey('jwk', publicKey);
+  return { keys: [{ kty: jwk.kty, n: jwk.n, e: jwk.e, kid: 'k1', alg: 'RS256', use: 'sig' }] };
+}
+
 /** An RS256 JWT signed with a key made for the test run. */
 export async function signJwt(payload: Record<string, unknown>, header: Record<string, unknown> = {}) {
   signingKey ??= crypto.subtle.generateKey(
     { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
-    false,
+    true,
     ['sign', 'verify'],
   ) as Promise<CryptoKeyPair>;
   const { privateKey } = await signingKey;
