@@ -103,6 +103,11 @@ export function tokenError(error: unknown, fallback: 'token_exchange_failed' | '
   return toAuthError(error, fallback);
 }
 
+/** A token response whose access token is already expired (expires_in 0) is of no use. */
+export function assertLifetime(result: TokenEndpointResponse, code: 'token_exchange_failed' | 'refresh_failed'): void {
+  if (result.expires_in === 0) throw new AuthError(code, 'The token endpoint issued an access token that is already expired (expires_in 0).');
+}
+
 export function toTokenSet(
   result: TokenEndpointResponse,
   claims: IdTokenClaims,

@@ -16,7 +16,7 @@ import {
   type Client,
   type TokenEndpointResponse,
 } from 'oauth4webapi';
-import { discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
+import { assertLifetime, discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
 import type { LoginConfig } from './config.js';
 import { AuthError, authorizationErrorCode } from './errors.js';
 import type { IdTokenClaims } from './events.js';
@@ -125,6 +125,10 @@ export async function completeLogin(
     throw new AuthError(code, `Invalid authorization response: ${message}`, { cause: error });
   }
 
+  // Tokens never travel in the URL in the code flow (RFC 9700 §2.1.2): such a response is forged or misrouted.
+  if (['access_token', 'id_token', 'refresh_token', 'token'].some((name) => params.has(name))) {
+    throw new AuthError('authorization_failed', 'The authorization response carries a token in the URL; it was refused.');
+  }
   if ((params.get('code')?.length ?? 0) > MAX_CODE_LENGTH) {
     throw new AuthError('authorization_failed', 'The authorization code is implausibly long; it was not sent.');
   }
@@ -138,6 +142,7 @@ export async function completeLogin(
   } catch (error) {
     throw tokenError(error, 'token_exchange_failed');
   }
+  assertLifetime(result, 'token_exchange_failed');
   const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims;
   await verifyIdTokenSignature(config, as, result.id_token!, network);
   // oauth4webapi checks that iat is a number; its age is the client's call (OIDC Core §3.1.3.7 (10)).

@@ -1,6 +1,6 @@
 /** The refresh_token grant (RFC 6749 §6) with OpenID Connect's continuity rules (§12.2). */
 import { getValidatedIdTokenClaims, None, processRefreshTokenResponse, refreshTokenGrantRequest, type TokenEndpointResponse } from 'oauth4webapi';
-import { discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
+import { assertLifetime, discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
 import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import type { IdTokenClaims } from './events.js';
@@ -22,6 +22,7 @@ export async function refreshTokens(config: LoginConfig, current: TokenSet, netw
   } catch (error) {
     throw tokenError(error, 'refresh_failed');
   }
+  assertLifetime(result, 'refresh_failed');
   const fresh = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims | undefined;
   if (fresh && (fresh.iss !== current.claims.iss || fresh.sub !== current.claims.sub)) {
     throw new AuthError('id_token_invalid', 'The renewed ID token names another issuer or user (OpenID Connect Core §12.2).');

@@ -13,6 +13,7 @@
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { listenLoopback, readBody, sendHtml, escapeHtml } from './http.mjs';
+import { hostileTokenEndpoint, tamperAuthorizationResponse } from './hostile.mjs';
 
 export const DEMO_USER = Object.freeze({
   sub: 'auth0|64f1c0de0000000000000001',
@@ -59,7 +60,10 @@ export async function startProvider({
   const requests = [];
   /** Settings a test may change while the provider runs. */
   const settings = { accessTokenTTL };
-  /** Test-only faults: { revocation: 'error' } answers the revocation endpoint with 500. Off by default. */
+  /**
+   * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken,
+   * revocation: 'error' }. Empty, so off, unless a test sets them.
+   */
   const faults = {};
 
   const { default: Provider, errors } = await quietly(() => import('oidc-provider'));
@@ -231,8 +235,19 @@ export async function startProvider({
         path: url.pathname,
         params: Object.fromEntries(url.searchParams),
         body: req.body ? Object.fromEntries(new URLSearchParams(req.body)) : undefined,
-        headers: { origin: req.headers.origin, 'content-type': req.headers['content-type'] },
+        headers: { origin: req.headers.origin, 'content-type': req.headers['content-type'], referer: req.headers.referer },
       });
+      if (faults.token?.drop) res.setHeader('connection', 'close');
+      if (faults.authorization && url.pathname.startsWith('/authorize')) {
+        // Rewrite the redirect back to the client on its way out.
+        const setHeader = res.setHeader.bind(res);
+        res.setHeader = (name, value) => setHeader(name, name.toLowerCase() === 'location' && redirectUris.some((uri) => String(value).startsWith(uri))
+          ? tamperAuthorizationResponse(String(value), faults.authorization, issuer)
+          : value);
+      }
+      if ((faults.token || faults.idToken) && req.method === 'POST' && url.pathname === '/oauth/token') {
+        if (await hostileTokenEndpoint(req, res, faults, { issuer, privateKey, kid: jwk.kid })) return undefined;
+      }
       if (faults.revocation === 'error' && url.pathname === '/oauth/revoke') {
         res.writeHead(500, { 'access-control-allow-origin': req.headers.origin ?? '*' });
         return res.end('revocation is broken (test fault)');

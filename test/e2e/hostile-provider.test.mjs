@@ -1,0 +1,189 @@
+// The real local provider, told to misbehave (hostile mode): every bad answer ends in
+// exactly one auth-error with the right code, no token, a consumed pending login, no
+// token in storage, a clean address bar, and a new login that works afterwards.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { DELETE } from '../../demo/servers/hostile.mjs';
+import { events, isTokenRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+
+const env = useStack();
+const now = () => Math.floor(Date.now() / 1000);
+
+afterEach(() => {
+  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+});
+
+/** Cases where the authorization response itself is bad: the token endpoint is never called. */
+const badResponses = [
+  ['state removed (A1)', { authorization: { state: 'missing' } }, 'state_missing'],
+  ['state altered (A2)', { authorization: { state: 'wrong' } }, 'state_mismatch'],
+  ['state duplicated', { authorization: { state: 'duplicate' } }, 'state_mismatch'],
+  ['state of an earlier login replayed', { authorization: { state: 'Qm9ndXNTdGF0ZVRoYXRJc0xvbmdFbm91Z2hUb1Bhc3M' } }, 'state_mismatch'],
+  ['error=access_denied with a valid state (A6)', { authorization: { error: 'access_denied' } }, 'access_denied'],
+  ['error=login_required with a valid state', { authorization: { error: 'login_required' } }, 'login_required'],
+  ['error without a state', { authorization: { error: 'access_denied', state: 'missing' } }, 'state_missing'],
+  ['error and code together (A12)', { authorization: { error: 'access_denied', keepCode: true } }, 'access_denied'],
+  ['unknown error value', { authorization: { error: 'totally_made_up' } }, 'authorization_failed'],
+  ['iss of another issuer (A9)', { authorization: { iss: 'wrong' } }, 'iss_mismatch'],
+  ['iss missing though advertised (A10)', { authorization: { iss: 'missing' } }, 'iss_mismatch'],
+  ['access_token in the query (A15)', { authorization: { tokenInQuery: true } }, 'authorization_failed'],
+  ['response in the fragment', { authorization: { fragment: true } }, 'authorization_failed'],
+  ['huge parameter', { authorization: { extra: { padding: 'x'.repeat(10_000) } } }, 'authorization_failed'],
+];
+
+/** Cases where the token endpoint or the ID token is bad: one token request, then REJECT. */
+const badTokens = [
+  ['ID token iss wrong (B4)', { idToken: { claims: { iss: 'http://evil.example/' } } }, 'id_token_invalid'],
+  ['ID token aud wrong (B5)', { idToken: { claims: { aud: 'someone-else' } } }, 'id_token_invalid'],
+  ['ID token aud missing', { idToken: { claims: { aud: DELETE } } }, 'id_token_invalid'],
+  ['ID token azp wrong', { idToken: { claims: { aud: ['closo-demo-spa', 'other'], azp: 'other' } } }, 'id_token_invalid'],
+  ['ID token nonce wrong (B10)', { idToken: { claims: { nonce: 'not-the-nonce' } } }, 'id_token_invalid'],
+  ['ID token sub missing (B12)', { idToken: { claims: { sub: DELETE } } }, 'id_token_invalid'],
+  ['ID token expired (B7)', { idToken: { claims: { exp: now() - 360 } } }, 'id_token_invalid'],
+  ['ID token iat missing (B8)', { idToken: { claims: { iat: DELETE } } }, 'id_token_invalid'],
+  ['ID token iat in the future', { idToken: { claims: { iat: now() + 3600, exp: now() + 7200 } } }, 'id_token_invalid'],
+  ['ID token iat far in the past', { idToken: { claims: { iat: now() - 86400 } } }, 'id_token_invalid'],
+  ['ID token alg none (B2)', { idToken: { signature: 'none' } }, 'id_token_invalid'],
+  ['ID token HS256 (B3)', { idToken: { signature: 'hs256' } }, 'id_token_invalid'],
+  ['ID token bad signature (B1)', { idToken: { signature: 'bad' } }, 'id_token_invalid'],
+  ['ID token crit header (B14)', { idToken: { header: { crit: ['exp'], exp: 1 } } }, 'id_token_invalid'],
+  ['token endpoint 500 HTML (C1)', { token: { status: 500, type: 'text/html', body: '<html><b>oops</b></html>' } }, 'token_exchange_failed'],
+  ['token endpoint 200 HTML (C2)', { token: { status: 200, type: 'text/html', body: '<html>hi</html>' } }, 'token_exchange_failed'],
+  ['token endpoint truncated JSON', { token: { body: '{"access_token":"abc","tok' } }, 'token_exchange_failed'],
+  ['token endpoint null', { token: { body: 'null' } }, 'token_exchange_failed'],
+  ['token endpoint []', { token: { body: '[]' } }, 'token_exchange_failed'],
+  ['token endpoint redirect', { token: { redirect: true } }, 'token_exchange_failed'],
+  ['no access_token (C7)', { token: { json: { access_token: DELETE } } }, 'token_exchange_failed'],
+  ['unknown token_type (C6)', { token: { json: { token_type: 'mac' } } }, 'token_exchange_failed'],
+  ['token_type missing', { token: { json: { token_type: DELETE } } }, 'token_exchange_failed'],
+  ['expires_in 0', { token: { json: { expires_in: 0 } } }, 'token_exchange_failed'],
+  ['expires_in negative', { token: { json: { expires_in: -60 } } }, 'token_exchange_failed'],
+  ['expires_in not a number', { token: { json: { expires_in: 'soon' } } }, 'token_exchange_failed'],
+  ['refresh_token not a string (C11)', { token: { json: { refresh_token: 42 } } }, 'token_exchange_failed'],
+  ['hanging token endpoint', { token: { hang: true } }, 'timeout'],
+  ['connection dropped (C3)', { token: { drop: true } }, 'network_error'],
+];
+
+async function attempt(faults) {
+  const page = await env.newPage();
+  await page.goto(`${env.origin}/fixtures/hostile.html`);
+  Object.assign(env.provider.faults, faults);
+  const since = env.mark();
+  const started = Date.now();
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await logInAtProvider(page);
+  const [error] = await waitForEvents(page, 'auth-error');
+  return { page, since, error, took: Date.now() - started };
+}
+
+async function assertRejected({ page, since, error }, code, { tokenRequests }) {
+  assert.equal(error.detail.code, code, error.detail.message);
+  assert.equal(error.isCustomEvent && error.bubbles && error.composed, true);
+  await page.waitForTimeout(100); // nothing more may arrive
+  const all = await events(page);
+  assert.equal(all.filter((e) => e.type === 'token').length, 0, 'no token event');
+  assert.equal(all.filter((e) => e.type === 'auth-error').length, 1, 'exactly one auth-error');
+  assert.equal(env.requests(since, isTokenRequest).length, tokenRequests, 'token endpoint calls');
+  const url = new URL(page.url());
+  assert.equal(url.pathname, '/fixtures/hostile.html');
+  assert.equal(url.search + url.hash, '', 'address bar cleaned');
+  // Only the public caches (provider metadata and keys) remain: no pending login, no tokens.
+  const stored = await page.evaluate(() => [...Object.keys(sessionStorage), ...Object.keys(localStorage)]);
+  assert.deepEqual(stored.filter((key) => !/^closo-login:(discovery|jwks):/.test(key)), [], 'nothing else stored');
+  // Cookies on this host are the provider's session (ports don't separate cookies): none holds a token.
+  const cookies = await page.context().cookies(env.origin);
+  assert.deepEqual(cookies.filter((c) => /eyJ[\w-]+\.[\w-]+\./.test(c.value)), [], 'no token in cookies');
+  assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
+  // The provider's text is shown as text.
+  assert.equal(await page.locator('closo-login').locator('[part=error] *').count(), 0);
+  // A new login works afterwards (the provider's session makes it a round trip).
+  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const [token] = await waitForEvents(page, 'token');
+  assert.ok(token.detail.accessToken);
+  await page.context().close();
+}
+
+describe('hostile authorization responses', () => {
+  for (const [name, faults, code] of badResponses) {
+    it(`${name} → ${code}, token endpoint never called`, async () => {
+      await assertRejected(await attempt(faults), code, { tokenRequests: 0 });
+    });
+  }
+
+  it('extra parameters (session_state, utm_*) are ignored (A13)', async () => {
+    env.provider.faults.authorization = { extra: { session_state: 'x', utm_source: 'mail', foo: 'bar' } };
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    await waitForEvents(page, 'token');
+    assert.equal(page.url(), `${env.origin}/fixtures/hostile.html`);
+    await page.context().close();
+  });
+});
+
+describe('hostile token endpoint and ID tokens', () => {
+  for (const [name, faults, code] of badTokens) {
+    it(`${name} → ${code}`, async () => {
+      const result = await attempt(faults);
+      await assertRejected(result, code, { tokenRequests: 1 });
+    });
+  }
+
+  it('a hanging token endpoint ends in timeout within the configured limit, not a stuck busy state', async () => {
+    const result = await attempt({ token: { hang: true } });
+    assert.equal(result.error.detail.code, 'timeout');
+    assert.ok(result.took < 6000, `took ${result.took} ms`);
+    assert.equal(await result.page.getByRole('button', { name: 'Log in' }).isEnabled(), true);
+    await result.page.context().close();
+  });
+
+  it('accepts token_type in any case (C5), a numeric-string expires_in and a slow answer', async () => {
+    Object.assign(env.provider.faults, { token: { delayMs: 500, json: { token_type: 'bEARER', expires_in: '120' } } });
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(token.detail.tokenType, 'Bearer');
+    assert.ok(Math.abs(token.detail.expiresAt - Date.now() - 120_000) < 5000);
+    await page.context().close();
+  });
+
+  it('reports an unknown lifetime when expires_in is absent (C8)', async () => {
+    Object.assign(env.provider.faults, { token: { json: { expires_in: DELETE } } });
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(token.detail.expiresAt, null);
+    await page.context().close();
+  });
+
+  it('never sends a code twice: the provider refuses a reused code, and the element never replays one', async () => {
+    let callback;
+    const page = await env.newPage();
+    page.on('framenavigated', (frame) => { if (frame.url().includes('code=')) callback = frame.url(); });
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    Object.assign(env.provider.faults, { token: { drop: true } });
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    await waitForEvents(page, 'auth-error');
+    delete env.provider.faults.token;
+    const since = env.mark();
+    await page.goto(callback); // the same response again
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    await page.waitForTimeout(200);
+    assert.equal(env.requests(since, isTokenRequest).length, 0);
+    const code = new URL(callback).searchParams.get('code');
+    const reuse = await fetch(`${env.issuer}oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: env.clientId, redirect_uri: `${env.origin}/fixtures/hostile.html`, code_verifier: 'x'.repeat(43) }),
+    });
+    assert.equal((await reuse.json()).error, 'invalid_grant');
+    await page.context().close();
+  });
+});
