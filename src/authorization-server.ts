@@ -13,18 +13,11 @@ import {
 } from 'oauth4webapi';
 import type { LoginConfig } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
-import type { IdTokenClaims } from './events.js';
+import type { IdTokenClaims, TokenEventDetail } from './events.js';
 import { readCached, writeCached } from './storage.js';
 
-/** Tokens of a logged-in session. `refreshToken` never leaves the core. */
-export interface TokenSet {
-  readonly accessToken: string;
-  readonly tokenType: string;
-  readonly expiresAt: number | null;
-  readonly scope: string;
-  readonly audience: string | null;
-  readonly idToken: string;
-  readonly claims: IdTokenClaims;
+/** Tokens of a logged-in session: what the page sees, plus the refresh token, which never leaves the core. */
+export interface TokenSet extends TokenEventDetail {
   readonly refreshToken: string | null;
 }
 

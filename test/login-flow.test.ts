@@ -1,12 +1,12 @@
 import { expect } from '@esm-bundle/chai';
 import { resolveConfig } from '../src/config.js';
-import { AuthError } from '../src/errors.js';
 import { clearDiscoveryCache, type NetworkOptions } from '../src/authorization-server.js';
 import { completeLogin, startLogin } from '../src/login-flow.js';
 import { takePendingLogin, type PendingLogin } from '../src/storage.js';
 import {
   AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, jwks, metadata, sha256Base64url, signJwt, tokenResponse, type Answer,
 } from './support/responses.js';
+import { rejection } from './support/assertions.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/account' };
 const config = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID, audience: AUDIENCE, redirectUri: 'https://app.example.com/callback' }, page);
@@ -27,16 +27,6 @@ async function begin(network: NetworkOptions) {
 }
 
 const response = (params: Record<string, string>) => new URL(`https://app.example.com/callback?${new URLSearchParams(params)}`);
-
-async function rejection(promise: Promise<unknown>): Promise<AuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(AuthError);
-    return error as AuthError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('startLogin', () => {
   beforeEach(() => { clearClosoStorage(); clearDiscoveryCache(); });

@@ -1,10 +1,10 @@
 import { expect } from '@esm-bundle/chai';
 import { clearDiscoveryCache, type TokenSet } from '../src/authorization-server.js';
 import { resolveConfig } from '../src/config.js';
-import { AuthError } from '../src/errors.js';
 import type { IdTokenClaims } from '../src/events.js';
 import { refreshTokens } from '../src/refresh.js';
 import { CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, signJwt, type Answer } from './support/responses.js';
+import { rejection } from './support/assertions.js';
 
 const config = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID }, { origin: 'https://app.example.com', pathname: '/' });
 
@@ -23,16 +23,6 @@ const tenant = (token: Answer) => fakeFetch({
   [`${ISSUER}.well-known/openid-configuration`]: () => json(metadata),
   [metadata.token_endpoint]: token,
 });
-
-async function rejection(promise: Promise<unknown>): Promise<AuthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(AuthError);
-    return error as AuthError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('refreshTokens', () => {
   beforeEach(() => { clearClosoStorage(); clearDiscoveryCache(); });
