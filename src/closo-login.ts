@@ -20,11 +20,12 @@ const CONFIG_PROPERTIES = [
  * the Authorization Code flow + PKCE, and handles the callback when the page loads
  * on the redirect URL.
  *
+ * @tagname closo-login
  * @summary Log in with Auth0 (or any OpenID Provider) and receive `token` events.
  *
- * @fires token - A login completed. `detail`: {@link TokenEventDetail}.
- * @fires auth-error - Something failed. `detail`: `{ code, message, cause? }`.
- * @fires logout - The session ended. `detail`: `{ claims, reason }`.
+ * @fires {CustomEvent<TokenEventDetail>} token - A login completed, a renewal brought a new token, or a session was restored. `detail`: `{ accessToken, tokenType, expiresAt, scope, audience, idToken, claims }`.
+ * @fires {CustomEvent<AuthErrorEventDetail>} auth-error - Something failed. `detail`: `{ code, message, cause? }`.
+ * @fires {CustomEvent<LogoutEventDetail>} logout - The session ended. `detail`: `{ claims, reason }`.
  *
  * @csspart base - The wrapper around everything.
  * @csspart button - Both buttons.

@@ -32,11 +32,12 @@ function recordEvents() {
 /**
  * Starts the stack and browser for the current test file.
  * @param {object} [providerOptions] passed to startProvider
+ * @param {Record<string,string>} [pages] more folders of pages to serve (URL prefix → folder)
  */
-export function useStack(providerOptions = {}) {
+export function useStack(providerOptions = {}, pages = {}) {
   const ctx = { stack: null, browser: null };
   before(async () => {
-    ctx.stack = await startStack({ pages: { '/fixtures/': fixtures }, provider: providerOptions });
+    ctx.stack = await startStack({ pages: { '/fixtures/': fixtures, ...pages }, provider: providerOptions });
     ctx.browser = await launchChromium();
   });
   after(async () => {
