@@ -16,9 +16,14 @@ export const ROOT = here('../../');
  * @param {string} options.audience the API identifier.
  * @param {number} [options.port]
  * @param {string} [options.host]
- * @param {Record<string,string>} [options.pages] extra URL path prefix → folder of HTML fixtures.
+ * @param {Record<string,string|{dir:string,scriptSrc?:Record<string,string>}>} [options.pages] extra URL
+ *   path prefix → folder of HTML fixtures; `scriptSrc` adds script-src sources for named pages
+ *   (the Angular fixture compiles its templates just in time, which needs 'unsafe-eval').
  */
-export async function startDemoServer({ port = 0, host = '127.0.0.1', pages = {}, ...provider }) {
+export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pageOptions = {}, ...provider }) {
+  const pages = Object.fromEntries(Object.entries(pageOptions).map(([prefix, value]) => [prefix, typeof value === 'string' ? value : value.dir]));
+  const extraScriptSrc = Object.fromEntries(Object.entries(pageOptions).flatMap(([prefix, value]) =>
+    Object.entries(value.scriptSrc ?? {}).map(([file, source]) => [`${prefix}${file}`, source])));
   let origin = '';
   let issuer, clientId, audience, jwks, csp, headers;
   // The provider needs the demo's origin for its redirect URIs, and the demo needs the
@@ -47,7 +52,10 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages = {}
         if (url.pathname.startsWith(prefix) && url.pathname.endsWith('.html')) {
           const file = `${dir}/${url.pathname.slice(prefix.length)}`;
           if (file.includes('..')) break;
-          return sendHtml(res, 200, template(await readFile(file, 'utf8')), headers);
+          const pageHeaders = extraScriptSrc[url.pathname]
+            ? { ...headers, 'content-security-policy': csp.replace("script-src 'self'", `script-src 'self' ${extraScriptSrc[url.pathname]}`) }
+            : headers;
+          return sendHtml(res, 200, template(await readFile(file, 'utf8')), pageHeaders);
         }
       }
       if (await serveStatic(req, res, url.pathname, { '/dist/': `${ROOT}dist`, '/demo/': `${ROOT}demo`, ...pages }, headers)) return;

@@ -20,8 +20,8 @@ export async function startStack({ port = 0, providerPort = 0, host = '127.0.0.1
     redirectUris: [
       `${demo.origin}/callback`,
       `${demo.origin}/`,
-      ...Object.entries(pages).flatMap(([prefix, dir]) =>
-        readdirSync(dir).filter((name) => name.endsWith('.html')).map((name) => `${demo.origin}${prefix}${name}`)),
+      ...Object.entries(pages).flatMap(([prefix, page]) =>
+        readdirSync(typeof page === 'string' ? page : page.dir).filter((name) => name.endsWith('.html')).map((name) => `${demo.origin}${prefix}${name}`)),
     ],
     postLogoutRedirectUris: [`${demo.origin}/`],
     ...providerOptions,

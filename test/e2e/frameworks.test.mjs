@@ -1,0 +1,52 @@
+// <closo-login> inside Vue 3, React 19, Svelte 5 and Angular apps (test/frameworks/, built by
+// `npm run build:frameworks`): configuration in through attributes and properties, events out
+// to the framework's own state, and the app calling login(), getAccessToken() and logout().
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DEMO_USER, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+
+const site = fileURLToPath(new URL('../frameworks/site', import.meta.url));
+const env = useStack({}, { '/frameworks/': { dir: site, scriptSrc: { 'angular.html': "'unsafe-eval'" } } });
+
+for (const framework of ['vue', 'react', 'svelte', 'angular']) {
+  describe(framework, () => {
+    it('passes configuration in, receives token, auth-error and logout, and calls the element\'s methods', async () => {
+      const page = await env.newPage();
+      const consoleErrors = [];
+      page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+      await page.goto(`${env.origin}/frameworks/${framework}.html`);
+      const login = page.locator('closo-login');
+      await login.getByRole('button', { name: 'Log in' }).waitFor();
+
+      // Configuration: the client ID as a property, renew-before as a dash-case attribute.
+      const config = await login.evaluate((el) => ({
+        issuer: el.issuer, clientId: el.clientId, audience: el.audience, renewBefore: el.renewBefore, renewAttribute: el.getAttribute('renew-before'),
+      }));
+      assert.deepEqual(config, { issuer: env.issuer, clientId: env.clientId, audience: 'https://api.thecloso.com', renewBefore: 45, renewAttribute: '45' });
+
+      // auth-error reaches the framework's state.
+      await page.locator('#app-bad').click();
+      await page.locator('#status', { hasText: 'error config_invalid' }).waitFor();
+
+      // login() from the app, the callback on the same page, token into the framework's state.
+      await page.locator('#app-login').click();
+      await logInAtProvider(page);
+      await page.locator('#status', { hasText: `token for ${DEMO_USER.sub}` }).waitFor();
+      const [token] = await waitForEvents(page, 'token');
+      assert.equal(token.detail.audience, 'https://api.thecloso.com');
+
+      // getAccessToken() from the app.
+      await page.locator('#app-token').click();
+      await page.locator('#token-info', { hasText: /access token of \d+ characters/ }).waitFor();
+
+      // logout() from the app.
+      await page.locator('#app-logout').click();
+      await page.locator('#status', { hasText: 'logout user' }).waitFor();
+      await login.getByRole('button', { name: 'Log in' }).waitFor();
+      assert.deepEqual(page.pageErrors, []);
+      assert.deepEqual(consoleErrors.filter((text) => !/favicon/.test(text)), []);
+      await page.context().close();
+    });
+  });
+}

@@ -1,0 +1,44 @@
+// Builds the framework fixtures (Vue 3, React 19, Svelte 5, Angular) into site/*.js with
+// each framework's usual compiler, importing closo-login as an app would.
+import { fileURLToPath } from 'node:url';
+import { build as esbuild } from 'esbuild';
+import { build as vite } from 'vite';
+import vue from '@vitejs/plugin-vue';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const closoLogin = here('../../dist/index.js');
+const outdir = here('./site');
+
+async function viteApp(name, entry, plugins) {
+  await vite({
+    configFile: false,
+    logLevel: 'warn',
+    root: here(`./${name}`),
+    plugins,
+    resolve: { alias: { 'closo-login': closoLogin } },
+    build: {
+      outDir: outdir,
+      emptyOutDir: false,
+      minify: true,
+      rollupOptions: { input: here(`./${name}/${entry}`), output: { entryFileNames: `${name}.js`, format: 'es' } },
+    },
+  });
+}
+
+await Promise.all([
+  viteApp('vue', 'main.js', [vue({ template: { compilerOptions: { isCustomElement: (tag) => tag === 'closo-login' } } })]),
+  viteApp('svelte', 'main.js', [svelte()]),
+  esbuild({
+    entryPoints: [here('./react/main.jsx')],
+    bundle: true, format: 'esm', minify: true, jsx: 'automatic', outfile: `${outdir}/react.js`,
+    alias: { 'closo-login': closoLogin }, define: { 'process.env.NODE_ENV': '"production"' }, logLevel: 'warning',
+  }),
+  esbuild({
+    entryPoints: [here('./angular/main.ts')],
+    bundle: true, format: 'esm', minify: true, outfile: `${outdir}/angular.js`,
+    alias: { 'closo-login': closoLogin }, logLevel: 'warning',
+    tsconfigRaw: { compilerOptions: { experimentalDecorators: true, useDefineForClassFields: false } },
+  }),
+]);
+console.log('framework fixtures built in test/frameworks/site/');
