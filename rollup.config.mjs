@@ -10,16 +10,17 @@ import typescript from '@rollup/plugin-typescript';
 rmSync('dist', { recursive: true, force: true });
 
 const onwarn = (warning, warn) => {
-  // Circular-import and "this is undefined" notes from dependencies are not ours to fix;
-  // anything else fails the build.
+  // Circular-import notes from dependencies are not ours to fix; anything else fails the build.
   if (warning.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(warning.ids?.[0] ?? '')) return;
+  // The framework typings entries (react, vue, svelte) are types only: their .js is empty on purpose.
+  if (warning.code === 'EMPTY_BUNDLE' && /^(react|vue|svelte)$/.test(warning.names?.[0] ?? '')) return;
   throw new Error(`${warning.code}: ${warning.message}`);
 };
 
 export default [
   {
-    input: ['src/index.ts', 'src/define.ts', 'src/closo-login.ts'],
-    external: [/^lit($|\/)/, /^@lit\//, /^oauth4webapi$/, /^tslib$/],
+    input: ['src/index.ts', 'src/define.ts', 'src/closo-login.ts', 'src/react.ts', 'src/vue.ts', 'src/svelte.ts'],
+    external: [/^lit($|\/)/, /^@lit\//, /^oauth4webapi$/, /^tslib$/, /^(react|vue|svelte)($|\/)/],
     output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
     plugins: [
       // tslib stays an import (a dependency), as lit and oauth4webapi do.
