@@ -34,16 +34,18 @@ const CONFIG_PROPERTIES = [
  * @csspart user - The logged-in user's name.
  * @csspart error - The error message.
  *
- * @cssproperty [--closo-login-accent=#3e3ad6] - Button background.
- * @cssproperty [--closo-login-accent-text=#ffffff] - Button text colour.
+ * @cssproperty [--closo-login-accent=light-dark(#3e3ad6, #a9a7ff)] - Button background.
+ * @cssproperty [--closo-login-accent-text=light-dark(#ffffff, #14133a)] - Button text colour.
  * @cssproperty [--closo-login-radius=6px] - Button corner radius.
  * @cssproperty [--closo-login-font=inherit] - Font of the element.
  * @cssproperty [--closo-login-gap=0.75em] - Space between the parts.
- * @cssproperty [--closo-login-error-color=#b00020] - Error text colour.
+ * @cssproperty [--closo-login-error-color=light-dark(#b00020, #ffb4ab)] - Error text colour.
  *
- * @slot login-label - Replaces the "Log in" label.
- * @slot logout-label - Replaces the "Log out" label.
- * @slot busy-label - Replaces the "Logging in…" label.
+ * @csspart status - The visually hidden live region that announces logging in and out.
+ *
+ * @slot login-label - Replaces the "Log in" label (or use the `login-label` attribute).
+ * @slot logout-label - Replaces the "Log out" label (or use the `logout-label` attribute).
+ * @slot busy-label - Replaces the "Logging in…" label (or use the `busy-label` attribute, which is also announced).
  */
 export class ClosoLogin extends LitElement {
   /** Registers the element under `tag` (once; a second call is a no-op). */
@@ -72,28 +74,40 @@ export class ClosoLogin extends LitElement {
       align-items: center;
       gap: var(--closo-login-gap, 0.75em);
     }
+    /* Defaults follow the page's color-scheme (light-dark), at WCAG AA contrast either way. */
     button {
       font: inherit;
       font-weight: 600;
       padding: 0.5em 1.1em;
       border: 1px solid transparent;
       border-radius: var(--closo-login-radius, 6px);
-      background: var(--closo-login-accent, #3e3ad6);
-      color: var(--closo-login-accent-text, #ffffff);
+      background: var(--closo-login-accent, light-dark(#3e3ad6, #a9a7ff));
+      color: var(--closo-login-accent-text, light-dark(#ffffff, #14133a));
       cursor: pointer;
     }
     button:focus-visible {
-      outline: 2px solid var(--closo-login-accent, #3e3ad6);
+      outline: 2px solid var(--closo-login-accent, light-dark(#3e3ad6, #a9a7ff));
       outline-offset: 2px;
     }
+    button[aria-disabled='true'] {
+      cursor: progress;
+    }
     button:disabled {
-      cursor: default;
-      opacity: 0.7;
+      cursor: not-allowed;
+      opacity: 0.6;
     }
     [part~='error'] {
       margin: 0;
-      color: var(--closo-login-error-color, #b00020);
+      color: var(--closo-login-error-color, light-dark(#b00020, #ffb4ab));
       flex-basis: 100%;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+      white-space: nowrap;
     }
   `;
 
@@ -132,6 +146,15 @@ export class ClosoLogin extends LitElement {
 
   /** Seconds before a request to the provider (or a silent sign-in) gives up with `timeout`. */
   @property({ attribute: 'timeout', type: Number }) timeout = DEFAULT_TIMEOUT;
+
+  /** Label of the login button (a `login-label` slot overrides it). */
+  @property({ attribute: 'login-label' }) loginLabel = 'Log in';
+
+  /** Label of the logout button (a `logout-label` slot overrides it). */
+  @property({ attribute: 'logout-label' }) logoutLabel = 'Log out';
+
+  /** Shown and announced to screen readers while logging in (a `busy-label` slot overrides the visible text). */
+  @property({ attribute: 'busy-label' }) busyLabel = 'Logging in…';
 
   /** Render nothing: for apps with their own UI, which call `login()` and listen for events. */
   @property({ attribute: 'headless', type: Boolean, reflect: true }) headless = false;
@@ -243,16 +266,20 @@ export class ClosoLogin extends LitElement {
     if (this.headless) return nothing;
     const error = this._configError ?? this._error;
     const busy = this._busy;
+    const user = this._tokens ? displayName(this._tokens.claims) : '';
+    // A busy button stays focusable (aria-disabled), so keyboard focus is not thrown away.
     return html`<div part="base" aria-busy=${busy ? 'true' : 'false'}>
       ${this._tokens
-        ? html`<span part="user">${displayName(this._tokens.claims)}</span>
+        ? html`<span part="user">${user}</span>
             <button part="button logout-button" type="button" @click=${this.#onLogoutClick}>
-              <slot name="logout-label">Log out</slot>
+              <slot name="logout-label">${this.logoutLabel}</slot>
             </button>`
-        : html`<button part="button login-button" type="button" ?disabled=${busy || !!this._configError} @click=${this.#onLoginClick}>
-            ${busy ? html`<slot name="busy-label">Logging in…</slot>` : html`<slot name="login-label">Log in</slot>`}
+        : html`<button part="button login-button" type="button" ?disabled=${!!this._configError}
+              aria-disabled=${busy ? 'true' : 'false'} @click=${this.#onLoginClick}>
+            ${busy ? html`<slot name="busy-label">${this.busyLabel}</slot>` : html`<slot name="login-label">${this.loginLabel}</slot>`}
           </button>`}
       ${error ? html`<p part="error" role="alert">${error.message}</p>` : nothing}
+      <span part="status" class="visually-hidden" role="status">${busy ? this.busyLabel : ''}</span>
     </div>`;
   }
 
@@ -289,8 +316,12 @@ export class ClosoLogin extends LitElement {
   }
 
   #onSessionChange = (change: SessionChange): void => {
+    // The button under focus may be replaced (Log in ↔ Log out): keep focus on its successor.
+    const hadFocus = this.shadowRoot?.activeElement instanceof HTMLButtonElement;
     this._busy = this.#session?.busy ?? false;
     this._tokens = this.#session?.tokens ?? null;
+    // After the state above is set, so that updateComplete waits for the new render.
+    if (hadFocus) this.updateComplete.then(() => this.shadowRoot?.querySelector('button')?.focus());
     switch (change.type) {
       case 'token':
         this._tokens = change.tokens;
@@ -319,6 +350,7 @@ export class ClosoLogin extends LitElement {
   }
 
   #onLoginClick = (): void => {
+    if (this._busy) return;
     this.login().catch(() => {
       // Reported as auth-error already.
     });
