@@ -60,4 +60,24 @@ describe('the drop-in script', () => {
     assert.equal((await events(page)).length, 1);
     await page.context().close();
   });
+
+  it('keeps working when moved in the DOM, without repeating events', async () => {
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/late.html`);
+    await page.locator('#late').getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    await waitForEvents(page, 'token');
+    await page.evaluate(() => {
+      const box = document.createElement('section');
+      document.body.prepend(box);
+      box.append(document.getElementById('late'));
+    });
+    await page.locator('section #late').getByText('Dana Demo').waitFor();
+    assert.equal(await page.locator('#late').evaluate((el) => el.authenticated), true);
+    await page.locator('#late').evaluate((el) => el.logout({ localOnly: true }));
+    await waitForEvents(page, 'logout');
+    const all = await events(page);
+    assert.deepEqual(all.map((e) => e.type), ['token', 'logout']);
+    await page.context().close();
+  });
 });
