@@ -22,6 +22,8 @@ export const ROOT = here('../../');
  */
 export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pageOptions = {}, ...provider }) {
   const pages = Object.fromEntries(Object.entries(pageOptions).map(([prefix, value]) => [prefix, typeof value === 'string' ? value : value.dir]));
+  // Benchmark pages run third-party libraries as their docs show them (auth0-spa-js starts a blob: worker): no policy.
+  const withoutCsp = Object.entries(pageOptions).filter(([, value]) => value.csp === false).map(([prefix]) => prefix);
   const extraScriptSrc = Object.fromEntries(Object.entries(pageOptions).flatMap(([prefix, value]) =>
     Object.entries(value.scriptSrc ?? {}).map(([file, source]) => [`${prefix}${file}`, source])));
   let origin = '';
@@ -52,9 +54,11 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
         if (url.pathname.startsWith(prefix) && url.pathname.endsWith('.html')) {
           const file = `${dir}/${url.pathname.slice(prefix.length)}`;
           if (file.includes('..')) break;
-          const pageHeaders = extraScriptSrc[url.pathname]
-            ? { ...headers, 'content-security-policy': csp.replace("script-src 'self'", `script-src 'self' ${extraScriptSrc[url.pathname]}`) }
-            : headers;
+          const pageHeaders = withoutCsp.includes(prefix)
+            ? { 'cache-control': 'no-store' }
+            : extraScriptSrc[url.pathname]
+              ? { ...headers, 'content-security-policy': csp.replace("script-src 'self'", `script-src 'self' ${extraScriptSrc[url.pathname]}`) }
+              : headers;
           return sendHtml(res, 200, template(await readFile(file, 'utf8')), pageHeaders);
         }
       }

@@ -1,6 +1,6 @@
 // Small HTTP helpers shared by the local provider, the demo server and the demo API.
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 
 /**
  * Listens on a loopback address only. For "localhost" it listens on 127.0.0.1 and,
@@ -76,8 +76,9 @@ export async function serveStatic(req, res, pathname, roots, headers = {}) {
     if (!pathname.startsWith(prefix)) continue;
     let rel = decodeURIComponent(pathname.slice(prefix.length));
     if (rel === '' || rel.endsWith('/')) rel += 'index.html';
-    const file = normalize(join(dir, rel));
-    if (!file.startsWith(normalize(dir) + sep) && file !== normalize(dir)) continue;
+    const base = resolve(dir);
+    const file = resolve(join(base, rel));
+    if (!file.startsWith(base + sep)) continue;
     try {
       const body = await readFile(file);
       res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', ...headers });
