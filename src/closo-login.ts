@@ -3,6 +3,7 @@ import { property, state } from 'lit/decorators.js';
 import { DEFAULT_RENEW_BEFORE, DEFAULT_SCOPE, DEFAULT_TIMEOUT, resolveConfig, type LoginConfig, type LoginOptions } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
 import { outcomeEvent, type IdTokenClaims, type TokenEventDetail } from './events.js';
+import { openPopup } from './popup-login.js';
 import { sessionFor, type Session, type SessionChange } from './session.js';
 
 /** `authorization-params="prompt=login&ui_locales=fr"`: an attribute in query-string form. */
@@ -144,6 +145,12 @@ export class ClosoLogin extends LitElement {
   /** Where the provider sends the user after logout; defaults to this origin's `/`. */
   @property({ attribute: 'logout-uri' }) logoutUri?: string;
 
+  /** `redirect` (default) leaves the page for the provider; `popup` opens it in a popup window. */
+  @property({ attribute: 'mode' }) mode: 'redirect' | 'popup' = 'redirect';
+
+  /** Seconds the popup may stay open before the login gives up with `timeout`. */
+  @property({ attribute: 'popup-timeout', type: Number }) popupTimeout = 300;
+
   /** Seconds before a request to the provider (or a silent sign-in) gives up with `timeout`. */
   @property({ attribute: 'timeout', type: Number }) timeout = DEFAULT_TIMEOUT;
 
@@ -224,9 +231,13 @@ export class ClosoLogin extends LitElement {
     }
   }
 
-  /** Starts a login: navigates to the provider. Rejects with AuthError (also dispatched as `auth-error`). */
-  async login(options: { returnTo?: string; authorizationParams?: Record<string, string> } = {}): Promise<void> {
+  /**
+   * Starts a login: navigates to the provider, or with `popup` (or `mode="popup"`) opens it
+   * in a popup and resolves once logged in. Rejects with AuthError (also dispatched as `auth-error`).
+   */
+  async login(options: { returnTo?: string; authorizationParams?: Record<string, string>; popup?: boolean } = {}): Promise<void> {
     if (this._configError) throw this.#report(this._configError);
+    if (options.popup ?? this.mode === 'popup') return this.#popupLogin(options);
     if (!this.#session || this.#navigating) return;
     this.#navigating = true;
     this._busy = true;
@@ -281,6 +292,26 @@ export class ClosoLogin extends LitElement {
       ${error ? html`<p part="error" role="alert">${error.message}</p>` : nothing}
       <span part="status" class="visually-hidden" role="status">${busy ? this.busyLabel : ''}</span>
     </div>`;
+  }
+
+  async #popupLogin(options: { authorizationParams?: Record<string, string> }): Promise<void> {
+    if (!this.#session || this._busy) return;
+    // Opened before any await: browsers only allow popups in the click's own task.
+    const popup = openPopup();
+    if (!popup) {
+      throw this.#report(new AuthError('popup_blocked', 'The browser blocked the login window; allow popups for this site.'));
+    }
+    try {
+      if (options.authorizationParams) resolveConfig({ ...this.#options(), authorizationParams: options.authorizationParams }, location);
+    } catch (error) {
+      popup.close();
+      throw this.#report(toAuthError(error, 'config_invalid'));
+    }
+    // Failures reach the page through the session's auth-error.
+    await this.#session.loginWithPopup(popup, {
+      ...(options.authorizationParams ? { authorizationParams: options.authorizationParams } : {}),
+      timeoutMs: this.popupTimeout * 1000,
+    });
   }
 
   #options(): LoginOptions {

@@ -39,6 +39,8 @@ export const ELEMENT_ERROR_CODES = [
   'token_exchange_failed',
   'id_token_invalid',
   'refresh_failed',
+  'popup_blocked',
+  'popup_closed',
 ] as const;
 
 export type AuthorizationErrorCode = (typeof AUTHORIZATION_ERROR_CODES)[number];

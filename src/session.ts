@@ -11,6 +11,7 @@ import type { IdTokenClaims, LogoutReason, TokenEventDetail } from './events.js'
 import { completeLogin, startLogin } from './login-flow.js';
 import { logoutUrl, revokeRefreshToken } from './logout-flow.js';
 import { refreshTokens } from './refresh.js';
+import { answerOpener, popupLogin } from './popup-login.js';
 import { silentLogin } from './silent-login.js';
 import { listPendingLogins, readPendingLogin, takePendingLogin, STATE_PATTERN, type PendingLogin } from './storage.js';
 import { nextTask, openTabChannel, withTabLock, type TabChannel, type TabMessage } from './tab-sync.js';
@@ -121,6 +122,15 @@ export class Session {
    * else (once per page) restores the session from storage or by silent sign-in.
    */
   start(href: string): void {
+    if (this.#started) return;
+    // A response to a login this window started is completed here (redirect flow)...
+    const response = readAuthorizationResponse(href);
+    const ownLogin = response?.state ? readPendingLogin(this.config.clientId, response.state) : null;
+    // ...one arriving in a popup that a page of this origin opened goes to that page.
+    if (response && !ownLogin && answerOpener(href)) {
+      this.#started = true;
+      return;
+    }
     if (this.handleCallback(href) || this.#started) return;
     this.#started = true;
     const stored = this.#store.load();
@@ -150,6 +160,19 @@ export class Session {
       ...(options.authorizationParams ? { authorizationParams: options.authorizationParams } : {}),
     }, this.network);
     location.assign(url.href);
+  }
+
+  /** Completes a login in `popup`, a window the caller opened in the click's task. */
+  async loginWithPopup(popup: Window, options: { authorizationParams?: Readonly<Record<string, string>>; timeoutMs?: number } = {}): Promise<void> {
+    try {
+      const tokens = await this.#track(this.#withBusy(() => popupLogin(this.config, popup, options.authorizationParams, this.network, options.timeoutMs)));
+      if (this.#current) this.#end('session_ended');
+      this.#begin(tokens);
+    } catch (error) {
+      const failure = toAuthError(error, 'authorization_failed');
+      this.#fail(failure);
+      throw failure;
+    }
   }
 
   /**

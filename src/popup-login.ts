@@ -1,0 +1,105 @@
+/**
+ * Popup login: the authorization request runs in a popup window, so the page (and the
+ * user's unsaved work) stays. The callback page loaded in the popup hands the response to
+ * its opener with postMessage, to this exact origin, and closes; the opener checks the
+ * message's origin, its source window and the pending login's state (RFC 9700 §4.17.2),
+ * then validates and exchanges the code as in the redirect flow.
+ */
+import type { NetworkOptions, TokenSet } from './authorization-server.js';
+import type { LoginConfig } from './config.js';
+import { AuthError } from './errors.js';
+import { authorizationRequest, completeLogin } from './login-flow.js';
+
+/** The popup's window name, so that a second login reuses the window. */
+const POPUP_NAME = 'closo-login-popup';
+const MESSAGE_TYPE = 'closo-login:authorization-response';
+const CLOSED_POLL_MS = 250;
+export const DEFAULT_POPUP_TIMEOUT_MS = 5 * 60 * 1000;
+
+interface PopupMessage {
+  readonly type: typeof MESSAGE_TYPE;
+  readonly href: string;
+}
+
+/**
+ * Opens the popup. Must run in the click's task: browsers block popups opened after an
+ * await. Returns null when the browser blocked it.
+ */
+export function openPopup(): Window | null {
+  const width = 480;
+  const height = 640;
+  const left = Math.max(0, (screen.width - width) / 2);
+  const top = Math.max(0, (screen.height - height) / 2);
+  return window.open('', POPUP_NAME, `popup,width=${width},height=${height},left=${left},top=${top}`);
+}
+
+/** Completes a login in an already opened popup window. Cleans up in every case. */
+export async function popupLogin(
+  config: LoginConfig,
+  popup: Window,
+  authorizationParams: Readonly<Record<string, string>> | undefined,
+  network: NetworkOptions = {},
+  timeoutMs = DEFAULT_POPUP_TIMEOUT_MS,
+): Promise<TokenSet> {
+  let cleanup = () => {};
+  try {
+    const { url, pending } = await authorizationRequest(config, { returnTo: '/', ...(authorizationParams ? { authorizationParams } : {}) }, network);
+    const origin = new URL(config.redirectUri).origin;
+    const response = await new Promise<URL>((resolve, reject) => {
+      const onMessage = (event: MessageEvent<PopupMessage>) => {
+        // Only our popup, from our origin, answering this login: anything else is ignored.
+        if (event.origin !== origin || event.source !== popup || event.data?.type !== MESSAGE_TYPE) return;
+        let answer: URL;
+        try {
+          answer = new URL(event.data.href);
+        } catch {
+          return;
+        }
+        if (answer.origin !== origin || answer.searchParams.get('state') !== pending.state) return;
+        resolve(answer);
+      };
+      const closed = setInterval(() => {
+        if (popup.closed) reject(new AuthError('popup_closed', 'The login window was closed before the login finished.'));
+      }, CLOSED_POLL_MS);
+      const timer = setTimeout(() => reject(new AuthError('timeout', 'The login window gave no answer in time.')), timeoutMs);
+      window.addEventListener('message', onMessage);
+      cleanup = () => {
+        window.removeEventListener('message', onMessage);
+        clearInterval(closed);
+        clearTimeout(timer);
+      };
+      popup.location.href = url.href;
+    });
+    cleanup();
+    return await completeLogin(config, pending, response, network);
+  } finally {
+    cleanup();
+    if (!popup.closed) popup.close();
+  }
+}
+
+/**
+ * On a callback page inside a popup opened by a page of this origin: hand the response
+ * to the opener (to this exact origin, never "*"), clear the address bar and close.
+ * (The window name cannot mark our popup: browsers clear it on cross-site navigations.)
+ * Returns true when it did.
+ */
+export function answerOpener(href: string): boolean {
+  const opener = window.opener as Window | null;
+  if (!opener || opener === window) return false;
+  try {
+    if (opener.location.origin !== location.origin) return false; // throws when cross-origin
+  } catch {
+    return false;
+  }
+  const url = new URL(href);
+  if (!url.searchParams.has('state')) return false;
+  history.replaceState(null, '', url.pathname);
+  const message: PopupMessage = { type: MESSAGE_TYPE, href };
+  try {
+    opener.postMessage(message, location.origin);
+  } finally {
+    window.close();
+  }
+  return true;
+}

@@ -1,0 +1,110 @@
+// Popup login: the page stays, the popup hands the response to its opener, and every
+// failure (blocked, closed, timeout) is reported and cleaned up; foreign messages are ignored.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEMO_USER, events, isAuthorizeRequest, isTokenRequest, useStack, waitForEvents } from './harness.mjs';
+
+const env = useStack();
+
+async function fillLogin(popup) {
+  await popup.waitForURL(/\/u\/login\//);
+  await popup.getByLabel('Email').fill(DEMO_USER.email);
+  await popup.getByLabel('Password').fill(DEMO_USER.password);
+  await popup.getByRole('button', { name: 'Continue' }).click();
+}
+
+async function openPage() {
+  const page = await env.newPage();
+  await page.goto(`${env.origin}/fixtures/popup.html`);
+  await page.locator('#unsaved-work').fill('My unsaved draft');
+  const navigations = [];
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations.push(frame.url()); });
+  return { page, navigations };
+}
+
+describe('popup login', () => {
+  it('logs in without leaving the page', async () => {
+    const { page, navigations } = await openPage();
+    const since = env.mark();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+    await fillLogin(popup);
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(token.detail.claims.sub, DEMO_USER.sub);
+    if (!popup.isClosed()) await popup.waitForEvent('close');
+    assert.deepEqual(navigations, [], 'the page never navigated');
+    assert.equal(await page.locator('#unsaved-work').inputValue(), 'My unsaved draft');
+    assert.equal(page.url(), `${env.origin}/fixtures/popup.html`);
+    const [authorize] = env.requests(since, isAuthorizeRequest);
+    assert.equal(authorize.params.redirect_uri, `${env.origin}/fixtures/popup.html`);
+    assert.equal(authorize.params.code_challenge_method, 'S256');
+    assert.equal(env.requests(since, isTokenRequest).length, 1);
+    await page.locator('closo-login').getByText(DEMO_USER.name).waitFor();
+    await page.context().close();
+  });
+
+  it('ignores messages from other origins or other windows, and completes', async () => {
+    const { page } = await openPage();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+    await popup.waitForURL(/\/u\/login\//);
+    const state = await popup.evaluate(() => new URLSearchParams(location.search).get('state') ?? '');
+    const authorize = env.provider.requests.filter(isAuthorizeRequest).at(-1);
+    const forged = `${env.origin}/fixtures/popup.html?code=forged-code&state=${authorize.params.state}&iss=${encodeURIComponent(env.issuer)}`;
+    assert.equal(state, '', 'the provider keeps the state server-side during its form');
+    await page.evaluate((href) => {
+      const popupWindow = window.open('', 'closo-login-popup'); // the existing popup, not a new one
+      const data = { type: 'closo-login:authorization-response', href };
+      // Right source, wrong origin.
+      window.dispatchEvent(new MessageEvent('message', { origin: 'https://evil.example', source: popupWindow, data }));
+      // Right origin, wrong source (this window, not the popup).
+      window.dispatchEvent(new MessageEvent('message', { origin: location.origin, source: window, data }));
+      // A real postMessage from this page to itself: same origin, but not from the popup.
+      window.postMessage(data, location.origin);
+    }, forged);
+    await page.waitForTimeout(300);
+    assert.equal((await events(page)).length, 0, 'nothing happened');
+    await fillLogin(popup);
+    const [token] = await waitForEvents(page, 'token');
+    assert.ok(token.detail.accessToken);
+    assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
+    await page.context().close();
+  });
+
+  it('reports popup_blocked when the browser blocks the window', async () => {
+    const page = await env.newPage();
+    await page.addInitScript(() => { window.open = () => null; });
+    const since = env.mark();
+    await page.goto(`${env.origin}/fixtures/popup.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'popup_blocked');
+    assert.equal(env.requests(since).length, 0);
+    assert.equal(await page.getByRole('button', { name: 'Log in' }).getAttribute('aria-disabled'), 'false');
+    await page.context().close();
+  });
+
+  it('reports popup_closed when the user closes the window, and a new login works', async () => {
+    const { page } = await openPage();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+    await popup.waitForURL(/\/u\/login\//);
+    await popup.close();
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'popup_closed');
+    const [again] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+    await fillLogin(again);
+    await waitForEvents(page, 'token');
+    assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 1);
+    await page.context().close();
+  });
+
+  it('gives up with timeout when the popup never answers, and closes it', async () => {
+    const { page } = await openPage();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+    await popup.waitForURL(/\/u\/login\//);
+    const closed = popup.waitForEvent('close');
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'timeout');
+    await closed;
+    assert.equal((await events(page)).filter((e) => e.type === 'token').length, 0);
+    await page.context().close();
+  });
+});
