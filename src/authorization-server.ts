@@ -6,9 +6,11 @@ import {
   allowInsecureRequests,
   customFetch,
   discoveryRequest,
+  isDPoPNonceError,
   processDiscoveryResponse,
   ResponseBodyError,
   type AuthorizationServer,
+  type DPoPHandle,
   type TokenEndpointResponse,
 } from 'oauth4webapi';
 import type { LoginConfig } from './config.js';
@@ -26,6 +28,8 @@ export interface NetworkOptions {
   /** Milliseconds before a request to the provider is abandoned with `timeout`. */
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
+  /** Signs DPoP proofs for token requests (RFC 9449), when DPoP is on. */
+  readonly dpop?: DPoPHandle;
 }
 
 const DISCOVERY_CACHE_MS = 60 * 60 * 1000;
@@ -38,7 +42,21 @@ export function requestOptions(config: LoginConfig, network: NetworkOptions, tim
     [allowInsecureRequests]: config.loopbackHttp,
     // oauth4webapi calls it as fetch(url, init).
     ...(network.fetch ? { [customFetch]: network.fetch as never } : {}),
+    ...(network.dpop ? { DPoP: network.dpop } : {}),
   };
+}
+
+/**
+ * Runs a token request once more when the server asks for a DPoP nonce (RFC 9449 §8): the
+ * handle has stored the nonce from the refusal, and the refused request was not processed.
+ */
+export async function retryOnDpopNonce<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (!isDPoPNonceError(error)) throw error;
+    return request();
+  }
 }
 
 const discoveries = new Map<string, Promise<AuthorizationServer>>();
@@ -96,9 +114,15 @@ export function tokenError(error: unknown, fallback: 'token_exchange_failed' | '
   return toAuthError(error, fallback);
 }
 
-/** A token response whose access token is already expired (expires_in 0) is of no use. */
-export function assertLifetime(result: TokenEndpointResponse, code: 'token_exchange_failed' | 'refresh_failed'): void {
+/**
+ * Checks what oauth4webapi leaves to the client: an access token that is already expired
+ * (expires_in 0) is of no use, and with dpop="required" a Bearer answer is refused.
+ */
+export function assertTokenResponse(config: LoginConfig, result: TokenEndpointResponse, code: 'token_exchange_failed' | 'refresh_failed'): void {
   if (result.expires_in === 0) throw new AuthError(code, 'The token endpoint issued an access token that is already expired (expires_in 0).');
+  if (config.dpop === 'required' && result.token_type !== 'dpop') {
+    throw new AuthError(code, `The token endpoint answered a DPoP request with a ${result.token_type} token; dpop="required" refuses it.`);
+  }
 }
 
 export function toTokenSet(

@@ -13,7 +13,7 @@ const paramsConverter = {
 };
 
 const CONFIG_PROPERTIES = [
-  'domain', 'issuer', 'clientId', 'audience', 'scope', 'redirectUri', 'authorizationParams', 'storage', 'renewBefore', 'silent', 'logoutUri', 'timeout',
+  'domain', 'issuer', 'clientId', 'audience', 'scope', 'redirectUri', 'authorizationParams', 'storage', 'renewBefore', 'silent', 'logoutUri', 'timeout', 'dpop',
 ] as const;
 
 /**
@@ -145,6 +145,9 @@ export class ClosoLogin extends LitElement {
   /** Where the provider sends the user after logout; defaults to this origin's `/`. */
   @property({ attribute: 'logout-uri' }) logoutUri?: string;
 
+  /** DPoP (RFC 9449) sender-constrained tokens: absent = off, present = on, `required` = refuse Bearer answers. */
+  @property({ attribute: 'dpop' }) dpop?: string | null;
+
   /** `redirect` (default) leaves the page for the provider; `popup` opens it in a popup window. */
   @property({ attribute: 'mode' }) mode: 'redirect' | 'popup' = 'redirect';
 
@@ -266,6 +269,17 @@ export class ClosoLogin extends LitElement {
   }
 
   /**
+   * Calls an API with the current access token (renewed first when needed): with DPoP, an
+   * `Authorization: DPoP` header and a fresh proof for this URL and method; else `Bearer`.
+   * Resolves with the API's Response; rejects with AuthError `login_required` when logged out.
+   */
+  async fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    if (this._configError) throw this._configError;
+    if (!this.#session) throw new AuthError('login_required', 'The element is not connected.');
+    return this.#session.fetch(input, init);
+  }
+
+  /**
    * Logs out: tokens cleared here, in storage and in other tabs, `logout` dispatched,
    * the refresh token revoked, then the provider's logout page (skipped with `localOnly`).
    */
@@ -328,6 +342,7 @@ export class ClosoLogin extends LitElement {
       silent: this.silent,
       logoutUri: this.logoutUri,
       timeout: this.timeout,
+      dpop: this.dpop,
     };
   }
 

@@ -24,6 +24,8 @@ export interface LoginOptions {
   logoutUri?: string | undefined;
   /** Seconds before a request to the provider (or a silent sign-in) is abandoned with `timeout`. */
   timeout?: number | undefined;
+  /** DPoP (RFC 9449): absent = off, `''`/`on` = use it, `required` = refuse Bearer answers. */
+  dpop?: string | null | undefined;
 }
 
 export type StorageMode = 'memory' | 'session' | 'local';
@@ -48,6 +50,7 @@ export interface LoginConfig {
   readonly silent: boolean;
   readonly logoutUri: string;
   readonly timeoutMs: number;
+  readonly dpop: 'off' | 'on' | 'required';
 }
 
 export const DEFAULT_SCOPE = 'openid profile email offline_access';
@@ -91,6 +94,9 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
   if (!Number.isFinite(renewBefore) || renewBefore < 0) throw invalid(`renew-before must be a number of seconds >= 0; got "${options.renewBefore}".`);
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   if (!Number.isFinite(timeout) || timeout <= 0) throw invalid(`timeout must be a number of seconds > 0; got "${options.timeout}".`);
+  const dpopValue = options.dpop?.trim();
+  const dpop = dpopValue === undefined || dpopValue === null ? 'off' : dpopValue === '' || dpopValue === 'on' ? 'on' : dpopValue;
+  if (dpop !== 'off' && dpop !== 'on' && dpop !== 'required') throw invalid(`dpop must be empty, on or required; got "${dpopValue}".`);
   const logoutUri = options.logoutUri?.trim() || `${page.origin}/`;
   if (!/^https?:$/.test(parseUrl(logoutUri)?.protocol ?? '')) throw invalid(`logout-uri must be an absolute http(s) URL; got "${logoutUri}".`);
 
@@ -112,6 +118,7 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
     silent: options.silent ?? false,
     logoutUri,
     timeoutMs: timeout * 1000,
+    dpop,
   };
 }
 

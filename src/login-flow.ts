@@ -16,7 +16,7 @@ import {
   type Client,
   type TokenEndpointResponse,
 } from 'oauth4webapi';
-import { assertLifetime, discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
+import { assertTokenResponse, discover, requestOptions, retryOnDpopNonce, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
 import type { LoginConfig } from './config.js';
 import { AuthError, authorizationErrorCode } from './errors.js';
 import type { IdTokenClaims } from './events.js';
@@ -135,14 +135,14 @@ export async function completeLogin(
 
   let result: TokenEndpointResponse;
   try {
-    const answer = await authorizationCodeGrantRequest(
+    // The only second sending of a code: a DPoP nonce demand, which the server refused unprocessed.
+    result = await retryOnDpopNonce(async () => processAuthorizationCodeResponse(as, client, await authorizationCodeGrantRequest(
       as, client, None(), params, pending.redirectUri, pending.codeVerifier, requestOptions(config, network),
-    );
-    result = await processAuthorizationCodeResponse(as, client, answer, { expectedNonce: pending.nonce, requireIdToken: true });
+    ), { expectedNonce: pending.nonce, requireIdToken: true }));
   } catch (error) {
     throw tokenError(error, 'token_exchange_failed');
   }
-  assertLifetime(result, 'token_exchange_failed');
+  assertTokenResponse(config, result, 'token_exchange_failed');
   const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims;
   await verifyIdTokenSignature(config, as, result.id_token!, network);
   // oauth4webapi checks that iat is a number; its age is the client's call (OIDC Core §3.1.3.7 (10)).

@@ -1,6 +1,6 @@
 /** The refresh_token grant (RFC 6749 §6) with OpenID Connect's continuity rules (§12.2). */
 import { getValidatedIdTokenClaims, None, processRefreshTokenResponse, refreshTokenGrantRequest, type TokenEndpointResponse } from 'oauth4webapi';
-import { assertLifetime, discover, requestOptions, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
+import { assertTokenResponse, discover, requestOptions, retryOnDpopNonce, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
 import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import type { IdTokenClaims } from './events.js';
@@ -17,12 +17,13 @@ export async function refreshTokens(config: LoginConfig, current: TokenSet, netw
   const client = { client_id: config.clientId };
   let result: TokenEndpointResponse;
   try {
-    const response = await refreshTokenGrantRequest(as, client, None(), current.refreshToken, requestOptions(config, network));
-    result = await processRefreshTokenResponse(as, client, response);
+    const refreshToken = current.refreshToken;
+    result = await retryOnDpopNonce(async () => processRefreshTokenResponse(as, client,
+      await refreshTokenGrantRequest(as, client, None(), refreshToken, requestOptions(config, network))));
   } catch (error) {
     throw tokenError(error, 'refresh_failed');
   }
-  assertLifetime(result, 'refresh_failed');
+  assertTokenResponse(config, result, 'refresh_failed');
   const fresh = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims | undefined;
   if (fresh && (fresh.iss !== current.claims.iss || fresh.sub !== current.claims.sub)) {
     throw new AuthError('id_token_invalid', 'The renewed ID token names another issuer or user (OpenID Connect Core §12.2).');

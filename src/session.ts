@@ -11,6 +11,8 @@ import type { IdTokenClaims, LogoutReason, TokenEventDetail } from './events.js'
 import { completeLogin, startLogin } from './login-flow.js';
 import { logoutUrl, revokeRefreshToken } from './logout-flow.js';
 import { refreshTokens } from './refresh.js';
+import { allowInsecureRequests, isDPoPNonceError, protectedResourceRequest, WWWAuthenticateChallengeError, type DPoPHandle } from 'oauth4webapi';
+import { deleteDpopKey, dpopHandle, dpopKeyPair } from './dpop.js';
 import { answerOpener, popupLogin } from './popup-login.js';
 import { silentLogin } from './silent-login.js';
 import { listPendingLogins, readPendingLogin, takePendingLogin, STATE_PATTERN, type PendingLogin } from './storage.js';
@@ -62,6 +64,8 @@ export function readAuthorizationResponse(href: string): AuthorizationResponse |
 }
 
 /** What the page may see: never the refresh token or the bookkeeping. */
+const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$/;
+
 const publicPart = (t: TokenSet): TokenEventDetail => Object.freeze({
   accessToken: t.accessToken,
   tokenType: t.tokenType,
@@ -88,12 +92,15 @@ export class Session {
   #renewal: Promise<TokenEventDetail> | null = null;
   #started = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #dpop: Promise<DPoPHandle> | null = null;
+  readonly #dpopKeyName: string;
 
   constructor(config: LoginConfig, network: NetworkOptions = {}) {
     this.config = config;
     this.network = network;
     this.#store = tokenStore(config);
     this.#key = storageKey(config);
+    this.#dpopKeyName = this.#key;
     this.#channel = openTabChannel(`closo-login:${config.clientId}`, this.#onTabMessage);
     document.addEventListener('visibilitychange', this.#onWake);
     window.addEventListener('online', this.#onWake);
@@ -141,7 +148,7 @@ export class Session {
     } else if (stored) {
       this.#adopt(stored); // valid: no network request
     } else if (this.config.silent && window.top === window) {
-      this.#track(this.#withBusy(() => silentLogin(this.config, this.network))).then(
+      this.#track(this.#withBusy(async () => silentLogin(this.config, await this.#net()))).then(
         (tokens) => this.#begin(tokens),
         (error: unknown) => this.#fail(toAuthError(error, 'authorization_failed')),
       );
@@ -165,7 +172,8 @@ export class Session {
   /** Completes a login in `popup`, a window the caller opened in the click's task. */
   async loginWithPopup(popup: Window, options: { authorizationParams?: Readonly<Record<string, string>>; timeoutMs?: number } = {}): Promise<void> {
     try {
-      const tokens = await this.#track(this.#withBusy(() => popupLogin(this.config, popup, options.authorizationParams, this.network, options.timeoutMs)));
+      const tokens = await this.#track(this.#withBusy(async () =>
+        popupLogin(this.config, popup, options.authorizationParams, await this.#net(), options.timeoutMs)));
       if (this.#current) this.#end('session_ended');
       this.#begin(tokens);
     } catch (error) {
@@ -207,7 +215,7 @@ export class Session {
         : href.length > MAX_RESPONSE_LENGTH
           ? new AuthError('authorization_failed', 'The authorization response is implausibly large; it was not processed.')
           : null;
-    const work = rejection ? Promise.reject(rejection) : completeLogin(this.config, pending!, response.url, this.network);
+    const work = rejection ? Promise.reject(rejection) : this.#net().then((network) => completeLogin(this.config, pending!, response.url, network));
     this.#track(this.#withBusy(() => work)).then(
       (tokens) => this.#begin(tokens),
       (error: unknown) => this.#fail(toAuthError(error, 'token_exchange_failed')),
@@ -246,10 +254,59 @@ export class Session {
     const ended = this.#current;
     this.#end('user');
     this.#channel.post({ type: 'logout', key: this.#key });
-    if (ended?.refreshToken) await revokeRefreshToken(this.config, ended.refreshToken, this.network);
+    if (ended?.refreshToken) await revokeRefreshToken(this.config, ended.refreshToken, await this.#net());
+    await this.#forgetDpopKey();
     if (localOnly) return;
     const url = await logoutUrl(this.config, ended?.idToken ?? null, this.network);
     if (url) location.assign(url.href);
+  }
+
+  /**
+   * Calls an API with the current access token, renewed first when needed: `DPoP` with a
+   * fresh proof for this URL and method, or `Bearer`. A resource server's `use_dpop_nonce`
+   * is answered once. Resolves with the API's Response, whatever its status.
+   */
+  async fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    const request = new Request(input, init);
+    const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.arrayBuffer();
+    const send = async (): Promise<Response> => {
+      const accessToken = await this.getAccessToken();
+      const headers = new Headers(request.headers);
+      if (this.#current?.tokenType !== 'DPoP') {
+        headers.set('authorization', `Bearer ${accessToken}`);
+        return fetch(request.url, { ...init, method: request.method, headers, body });
+      }
+      const url = new URL(request.url);
+      const { dpop } = await this.#net();
+      return protectedResourceRequest(accessToken, request.method, url, headers, body, {
+        ...(dpop ? { DPoP: dpop } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
+        // Plain http only to loopback APIs, as for issuers.
+        [allowInsecureRequests]: LOOPBACK.test(url.hostname),
+      });
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof WWWAuthenticateChallengeError)) throw error;
+        if (attempt === 0 && isDPoPNonceError(error)) continue;
+        return error.response;
+      }
+    }
+  }
+
+  /** The network options for requests, with the DPoP handle when DPoP is on. */
+  async #net(): Promise<NetworkOptions> {
+    if (this.config.dpop === 'off') return this.network;
+    this.#dpop ??= dpopKeyPair(this.#dpopKeyName).then(dpopHandle);
+    return { ...this.network, dpop: await this.#dpop };
+  }
+
+  async #forgetDpopKey(): Promise<void> {
+    if (this.config.dpop === 'off') return;
+    this.#dpop = null;
+    await deleteDpopKey(this.#dpopKeyName);
   }
 
   async #renewOnce(): Promise<TokenEventDetail> {
@@ -264,12 +321,13 @@ export class Session {
       if (current.generation !== started.generation || current.sessionId !== started.sessionId) return publicPart(current);
       let renewed: TokenSet;
       try {
-        renewed = await refreshTokens(this.config, current, this.network);
+        renewed = await refreshTokens(this.config, current, await this.#net());
       } catch (error) {
         const failure = toAuthError(error, 'refresh_failed');
         if (failure.code === 'login_required' || failure.code === 'id_token_invalid') {
           // Expired, revoked or reused refresh token: the session is over, everywhere. No retry.
           this.#end('session_ended');
+          void this.#forgetDpopKey();
           this.#channel.post({ type: 'logout', key: this.#key });
         } else {
           this.#schedule(RETRY_AFTER_FAILURE_MS);

@@ -3,7 +3,8 @@
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, createRemoteJWKSet, EmbeddedJWK, jwtVerify } from 'jose';
 import { escapeHtml, listenLoopback, sendHtml, sendJson, serveStatic } from './http.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -70,20 +71,41 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
     }
   });
 
-  /** The demo API: a Bearer JWT verified against the provider's JWKS, iss, aud and exp. */
+  /** Test-only: make the API demand a DPoP nonce (RFC 9449 §9), as some resource servers do. */
+  const apiSettings = { dpopNonce: null };
+
+  /**
+   * The demo API: a JWT access token verified against the provider's JWKS, iss, aud and exp.
+   * A DPoP-bound token (cnf.jkt) is accepted only with `Authorization: DPoP` and a valid proof
+   * for this request (RFC 9449 §7), signed by the key it is bound to.
+   */
   async function api(req, res) {
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(req.headers.authorization ?? '');
-    const challenge = (error) => ({ 'www-authenticate': `Bearer realm="demo", error="${error}"` });
-    if (!match) return sendJson(res, 401, { error: 'invalid_request', message: 'Send Authorization: Bearer <access token>.' }, challenge('invalid_request'));
+    const match = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/.exec(req.headers.authorization ?? '');
+    const challenge = (scheme, error, extra = {}) => ({ 'www-authenticate': `${scheme} realm="demo", error="${error}"`, ...extra });
+    if (!match) return sendJson(res, 401, { error: 'invalid_request', message: 'Send Authorization: Bearer (or DPoP) <access token>.' }, challenge('Bearer', 'invalid_request'));
+    const [, scheme, token] = match;
     try {
-      const { payload, protectedHeader } = await jwtVerify(match[1], jwks, {
-        issuer,
-        audience,
-        algorithms: ['RS256'],
-      });
-      sendJson(res, 200, { message: 'The API accepted your access token.', header: protectedHeader, claims: payload });
+      const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer, audience, algorithms: ['RS256'] });
+      const boundTo = payload.cnf?.jkt;
+      if (scheme === 'Bearer' && boundTo) throw new Error('this access token is DPoP-bound: send it with Authorization: DPoP and a proof');
+      if (scheme === 'DPoP') {
+        if (!boundTo) throw new Error('this access token is not DPoP-bound');
+        const proof = req.headers.dpop;
+        if (typeof proof !== 'string') throw new Error('DPoP proof missing');
+        const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256', 'PS256', 'RS256', 'EdDSA'] });
+        const claims = verified.payload;
+        const url = new URL(req.url, origin);
+        if (claims.htm !== req.method || claims.htu !== `${url.origin}${url.pathname}`) throw new Error('DPoP proof is for another request');
+        if (typeof claims.iat !== 'number' || Math.abs(Date.now() / 1000 - claims.iat) > 60) throw new Error('DPoP proof is not fresh');
+        if (claims.ath !== createHash('sha256').update(token).digest('base64url')) throw new Error('DPoP proof is for another access token');
+        if (await calculateJwkThumbprint(verified.protectedHeader.jwk) !== boundTo) throw new Error('DPoP proof is signed by another key');
+        if (apiSettings.dpopNonce && claims.nonce !== apiSettings.dpopNonce) {
+          return sendJson(res, 401, { error: 'use_dpop_nonce' }, challenge('DPoP', 'use_dpop_nonce', { 'dpop-nonce': apiSettings.dpopNonce }));
+        }
+      }
+      sendJson(res, 200, { message: 'The API accepted your access token.', scheme, header: protectedHeader, claims: payload });
     } catch (err) {
-      sendJson(res, 401, { error: 'invalid_token', message: String(err?.message ?? err) }, challenge('invalid_token'));
+      sendJson(res, 401, { error: 'invalid_token', message: String(err?.message ?? err) }, challenge(scheme, 'invalid_token'));
     }
   }
 
@@ -92,6 +114,7 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
   return {
     origin,
     setProvider,
+    apiSettings,
     get csp() { return csp; },
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };

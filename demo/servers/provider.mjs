@@ -11,7 +11,7 @@
 // - the token endpoint accepts JSON bodies as well as form bodies;
 // - an unknown audience is answered with access_denied, as Auth0 does.
 import { createServer } from 'node:http';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { listenLoopback, readBody, sendHtml, escapeHtml } from './http.mjs';
 import { hostileTokenEndpoint, tamperAuthorizationResponse } from './hostile.mjs';
 
@@ -59,7 +59,7 @@ export async function startProvider({
   /** Requests the provider saw, for tests: { method, path, params, body, headers }. */
   const requests = [];
   /** Settings a test may change while the provider runs. */
-  const settings = { accessTokenTTL };
+  const settings = { accessTokenTTL, requireDpopNonce: false };
   /**
    * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken,
    * revocation: 'error' }. Empty, so off, unless a test sets them.
@@ -141,6 +141,8 @@ export async function startProvider({
     },
     features: {
       devInteractions: { enabled: false },
+      // DPoP (RFC 9449), as Auth0 offers it; nonces on demand (settings.requireDpopNonce).
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => settings.requireDpopNonce },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {

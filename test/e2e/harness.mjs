@@ -49,6 +49,7 @@ export function useStack(providerOptions = {}, pages = {}) {
     get issuer() { return ctx.stack.provider.issuer; },
     get clientId() { return ctx.stack.provider.clientId; },
     get provider() { return ctx.stack.provider; },
+    get demo() { return ctx.stack.demo; },
     get browser() { return ctx.browser; },
     /** Requests the provider saw since `mark()`. */
     requests(since = 0, filter = () => true) { return ctx.stack.provider.requests.slice(since).filter(filter); },

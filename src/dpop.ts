@@ -1,0 +1,43 @@
+/**
+ * DPoP (RFC 9449): tokens bound to a key pair the page cannot leak. The key is a
+ * non-extractable ES256 pair (oauth4webapi's generateKeyPair; BBA §6.3.4.2.2), kept in
+ * IndexedDB (structured clone keeps it non-extractable) so that a session restored after
+ * a reload can still renew; oauth4webapi's DPoP handle signs the proofs and tracks nonces.
+ */
+import { DPoP, generateKeyPair, type DPoPHandle } from 'oauth4webapi';
+
+const DATABASE = 'closo-login';
+const STORE = 'dpop-keys';
+
+function withStore<T>(mode: IDBTransactionMode, action: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DATABASE, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const request = action(db.transaction(STORE, mode).objectStore(STORE));
+      request.onsuccess = () => { db.close(); resolve(request.result); };
+      request.onerror = () => { db.close(); reject(request.error); };
+    };
+  });
+}
+
+/** The key pair stored under `name`, or a new one (stored when IndexedDB allows). */
+export async function dpopKeyPair(name: string): Promise<CryptoKeyPair> {
+  const stored = await withStore<CryptoKeyPair | undefined>('readonly', (store) => store.get(name)).catch(() => undefined);
+  if (stored?.privateKey && stored.publicKey) return stored;
+  const pair = await generateKeyPair('ES256'); // extractable: false
+  // Without IndexedDB the key lives in memory only: no renewal after a reload, nothing worse.
+  await withStore('readwrite', (store) => store.put(pair, name)).catch(() => undefined);
+  return pair;
+}
+
+/** Forgets the key: a new login gets a new one. */
+export async function deleteDpopKey(name: string): Promise<void> {
+  await withStore('readwrite', (store) => store.delete(name)).catch(() => undefined);
+}
+
+export function dpopHandle(keyPair: CryptoKeyPair): DPoPHandle {
+  return DPoP({}, keyPair);
+}

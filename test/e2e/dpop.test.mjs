@@ -1,0 +1,106 @@
+// DPoP (RFC 9449) against the real provider and the demo API: bound tokens, proofs,
+// nonces, a key that cannot leave the page, and renewal after a reload.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { calculateJwkThumbprint } from 'jose';
+import { isTokenRequest, jwtClaims, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+
+const env = useStack();
+
+afterEach(() => {
+  env.provider.settings.requireDpopNonce = false;
+  env.demo.apiSettings.dpopNonce = null;
+  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+});
+
+/** The page's DPoP key pair from IndexedDB: the public JWK, and whether the private key can be exported. */
+const keyFacts = (page) => page.evaluate(() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('closo-login');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const store = open.result.transaction('dpop-keys').objectStore('dpop-keys');
+    const all = store.getAll();
+    all.onsuccess = async () => {
+      const [pair] = all.result;
+      const publicJwk = await crypto.subtle.exportKey('jwk', pair.publicKey);
+      const exportable = await crypto.subtle.exportKey('jwk', pair.privateKey).then(() => 'exported', (e) => e.name);
+      resolve({ count: all.result.length, publicJwk, extractable: pair.privateKey.extractable, exportable });
+    };
+  };
+}));
+
+const storedSession = (page) => page.evaluate(() => JSON.parse(Object.entries(sessionStorage).find(([k]) => k.includes(':session:'))[1]));
+
+describe('DPoP', () => {
+  it('binds the tokens to a non-extractable key and calls the API with proofs', async () => {
+    const page = await env.newPage();
+    const token = await logIn(page, `${env.origin}/fixtures/dpop.html`);
+    assert.equal(token.detail.tokenType, 'DPoP');
+    const key = await keyFacts(page);
+    assert.equal(key.count, 1);
+    assert.equal(key.extractable, false);
+    assert.equal(key.exportable, 'InvalidAccessError', 'the private key cannot be exported');
+    assert.equal(jwtClaims(token.detail.accessToken).cnf.jkt, await calculateJwkThumbprint(key.publicJwk));
+
+    // The element's fetch sends the token with a fresh proof; the API accepts it.
+    const viaElement = await page.locator('closo-login').evaluate(async (el) => {
+      const response = await el.fetch('/api/claims');
+      return { status: response.status, body: await response.json() };
+    });
+    assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
+    assert.equal(viaElement.body.scheme, 'DPoP');
+    // Without a proof, or as a Bearer token, the API refuses it.
+    const stolen = await page.evaluate(async (accessToken) => Promise.all(['DPoP', 'Bearer'].map(async (scheme) =>
+      (await fetch('/api/claims', { headers: { authorization: `${scheme} ${accessToken}` } })).status)), token.detail.accessToken);
+    assert.deepEqual(stolen, [401, 401]);
+    await page.context().close();
+  });
+
+  it('a refresh token copied out of the page is useless without the key; the page renews after a reload', async () => {
+    const page = await env.newPage();
+    const first = await logIn(page, `${env.origin}/fixtures/dpop.html`);
+    const { refreshToken } = await storedSession(page);
+    const thief = await fetch(`${env.issuer}oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }),
+    });
+    assert.equal(thief.status, 400);
+    assert.match((await thief.json()).error, /invalid_grant|invalid_dpop_proof/);
+
+    await page.reload();
+    await waitForEvents(page, 'token');
+    const since = env.mark();
+    const renewed = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }));
+    assert.equal(env.requests(since, isTokenRequest).length, 1);
+    assert.notEqual(renewed, first.detail.accessToken);
+    assert.equal(jwtClaims(renewed).cnf.jkt, jwtClaims(first.detail.accessToken).cnf.jkt, 'the same key after the reload');
+    await page.context().close();
+  });
+
+  it('answers use_dpop_nonce once, at the token endpoint and at the API', async () => {
+    env.provider.settings.requireDpopNonce = true;
+    const page = await env.newPage();
+    const since = env.mark();
+    const token = await logIn(page, `${env.origin}/fixtures/dpop.html`);
+    assert.equal(token.detail.tokenType, 'DPoP');
+    // First token request refused for its missing nonce, the second carries it.
+    assert.equal(env.requests(since, isTokenRequest).length, 2);
+    env.demo.apiSettings.dpopNonce = 'api-nonce-1';
+    const status = await page.locator('closo-login').evaluate(async (el) => (await el.fetch('/api/claims')).status);
+    assert.equal(status, 200);
+    await page.context().close();
+  });
+
+  it('with dpop="required", refuses a Bearer answer', async () => {
+    env.provider.faults.token = { json: { token_type: 'Bearer' } };
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/dpop-required.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'token_exchange_failed');
+    assert.match(error.detail.message, /dpop="required"/);
+    await page.context().close();
+  });
+});
