@@ -1,5 +1,6 @@
 // Builds the framework fixtures (Vue 3, React 19, Svelte 5, Angular) into site/*.js with
 // each framework's usual compiler, importing closo-login as an app would.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { build as vite } from 'vite';
@@ -24,6 +25,24 @@ async function viteApp(name, entry, plugins) {
       rollupOptions: { input: here(`./${name}/${entry}`), output: { entryFileNames: `${name}.js`, format: 'es' } },
     },
   });
+}
+
+// One page per framework, served by the demo server (which fills in the {{placeholders}}).
+mkdirSync(outdir, { recursive: true });
+for (const framework of ['vue', 'react', 'svelte', 'angular']) {
+  writeFileSync(`${outdir}/${framework}.html`, `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>closo-login in ${framework}</title>
+  <script type="module" src="/frameworks/${framework}.js"></script>
+</head>
+<body data-issuer="{{issuer}}" data-client-id="{{clientId}}" data-audience="{{audience}}">
+  <div id="app"></div>
+  <app-root></app-root>
+</body>
+</html>
+`);
 }
 
 await Promise.all([
