@@ -11,11 +11,13 @@ import type { IdTokenClaims, LogoutReason, TokenEventDetail } from './events.js'
 import { completeLogin, startLogin } from './login-flow.js';
 import { logoutUrl, revokeRefreshToken } from './logout-flow.js';
 import { refreshTokens } from './refresh.js';
-import { allowInsecureRequests, isDPoPNonceError, protectedResourceRequest, WWWAuthenticateChallengeError, type DPoPHandle } from 'oauth4webapi';
+import type { DPoPHandle } from 'oauth4webapi';
+import { fetchWithToken } from './api-fetch.js';
+import { MAX_RESPONSE_LENGTH, readAuthorizationResponse, sameEndpoint } from './authorization-response.js';
 import { deleteDpopKey, dpopHandle, dpopKeyPair } from './dpop.js';
 import { answerOpener, popupLogin } from './popup-login.js';
 import { silentLogin } from './silent-login.js';
-import { listPendingLogins, readPendingLogin, takePendingLogin, STATE_PATTERN, type PendingLogin } from './storage.js';
+import { listPendingLogins, readPendingLogin, takePendingLogin, type PendingLogin } from './storage.js';
 import { nextTask, openTabChannel, withTabLock, type TabChannel, type TabMessage } from './tab-sync.js';
 import { storageKey, tokenStore, type StoredSession, type TokenStore } from './token-store.js';
 
@@ -31,40 +33,6 @@ export const DEFAULT_MIN_VALIDITY = 30;
 /** Upper bound of the random delay added to scheduled renewals, so tabs and clients don't renew in lockstep. */
 const RENEWAL_JITTER_MS = 5_000;
 const RETRY_AFTER_FAILURE_MS = 30_000;
-
-/** Longer callback URLs are not answers to our requests (codes and states are short): refused unsent. */
-const MAX_RESPONSE_LENGTH = 8192;
-
-export interface AuthorizationResponse {
-  readonly url: URL;
-  /** The `state` value, or null when there is none (or it cannot be one of ours). */
-  readonly state: string | null;
-  /** The parameters came in the fragment: not the query response mode we asked for. */
-  readonly inFragment: boolean;
-}
-
-/**
- * Recognises an authorization response (RFC 6749 §4.1.2): `code` or `error` in the query,
- * or, as a hostile or misconfigured provider might send, in the fragment.
- */
-export function readAuthorizationResponse(href: string): AuthorizationResponse | null {
-  let url: URL;
-  try {
-    url = new URL(href);
-  } catch {
-    return null;
-  }
-  const looksLikeResponse = (params: URLSearchParams) => params.has('code') || params.has('error');
-  const fragment = new URLSearchParams(url.hash.slice(1));
-  const inFragment = !looksLikeResponse(url.searchParams) && looksLikeResponse(fragment);
-  const params = inFragment ? fragment : url.searchParams;
-  if (!looksLikeResponse(params)) return null;
-  const state = params.get('state');
-  return { url, state: state && STATE_PATTERN.test(state) ? state : null, inFragment };
-}
-
-/** What the page may see: never the refresh token or the bookkeeping. */
-const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$/;
 
 const publicPart = (t: TokenSet): TokenEventDetail => Object.freeze({
   accessToken: t.accessToken,
@@ -262,38 +230,15 @@ export class Session {
   }
 
   /**
-   * Calls an API with the current access token, renewed first when needed: `DPoP` with a
-   * fresh proof for this URL and method, or `Bearer`. A resource server's `use_dpop_nonce`
-   * is answered once. Resolves with the API's Response, whatever its status.
+   * Calls an API with the current access token, renewed first when needed (see api-fetch.ts).
+   * Resolves with the API's Response, whatever its status.
    */
   async fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
-    const request = new Request(input, init);
-    const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.arrayBuffer();
-    const send = async (): Promise<Response> => {
+    return fetchWithToken(input, init, async () => {
       const accessToken = await this.getAccessToken();
-      const headers = new Headers(request.headers);
-      if (this.#current?.tokenType !== 'DPoP') {
-        headers.set('authorization', `Bearer ${accessToken}`);
-        return fetch(request.url, { ...init, method: request.method, headers, body });
-      }
-      const url = new URL(request.url);
-      const { dpop } = await this.#net();
-      return protectedResourceRequest(accessToken, request.method, url, headers, body, {
-        ...(dpop ? { DPoP: dpop } : {}),
-        ...(init.signal ? { signal: init.signal } : {}),
-        // Plain http only to loopback APIs, as for issuers.
-        [allowInsecureRequests]: LOOPBACK.test(url.hostname),
-      });
-    };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await send();
-      } catch (error) {
-        if (!(error instanceof WWWAuthenticateChallengeError)) throw error;
-        if (attempt === 0 && isDPoPNonceError(error)) continue;
-        return error.response;
-      }
-    }
+      const dpop = this.#current?.tokenType === 'DPoP' ? (await this.#net()).dpop : undefined;
+      return { accessToken, ...(dpop ? { dpop } : {}) };
+    });
   }
 
   /** The network options for requests, with the DPoP handle when DPoP is on. */
@@ -443,16 +388,6 @@ export class Session {
 
   #emit(change: SessionChange): void {
     for (const listener of [...this.#listeners]) listener(change);
-  }
-}
-
-/** Same origin and path: the page is the redirect URI (query and fragment aside). */
-function sameEndpoint(uri: string, url: URL): boolean {
-  try {
-    const target = new URL(uri);
-    return target.origin === url.origin && target.pathname === url.pathname;
-  } catch {
-    return false;
   }
 }
 

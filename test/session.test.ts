@@ -2,11 +2,10 @@ import { expect } from '@esm-bundle/chai';
 import { clearDiscoveryCache } from '../src/authorization-server.js';
 import { resolveConfig } from '../src/config.js';
 import { startLogin } from '../src/login-flow.js';
-import { readAuthorizationResponse, Session, type SessionChange } from '../src/session.js';
+import { Session, type SessionChange } from '../src/session.js';
 import { ISSUER, clearClosoStorage, fakeFetch, json, metadata } from './support/responses.js';
 
 const startUrl = location.href;
-const here = `${location.origin}${location.pathname}`;
 
 /** A small deterministic PRNG, so a failure can be replayed from its seed. */
 function prng(seed: number) {
@@ -40,14 +39,6 @@ describe('callback handling under fuzzing', () => {
     history.replaceState(null, '', startUrl);
     clearClosoStorage();
     clearDiscoveryCache();
-  });
-
-  it('recognises authorization responses in the query or, for rejection, the fragment', () => {
-    expect(readAuthorizationResponse(`${here}?code=c&state=${'s'.repeat(43)}`)).to.include({ state: 's'.repeat(43), inFragment: false });
-    expect(readAuthorizationResponse(`${here}#code=c&state=${'s'.repeat(43)}`)).to.include({ inFragment: true });
-    expect(readAuthorizationResponse(`${here}?state=${'s'.repeat(43)}`)).to.equal(null);
-    expect(readAuthorizationResponse(`${here}?code=c&state=short`)).to.include({ state: null });
-    expect(readAuthorizationResponse('not a url')).to.equal(null);
   });
 
   for (const withPendingLogin of [false, true]) {

@@ -1,0 +1,23 @@
+import { expect } from '@esm-bundle/chai';
+import { readAuthorizationResponse, sameEndpoint } from '../src/authorization-response.js';
+
+const here = `${location.origin}${location.pathname}`;
+
+describe('readAuthorizationResponse', () => {
+  it('recognises authorization responses in the query or, for rejection, the fragment', () => {
+    expect(readAuthorizationResponse(`${here}?code=c&state=${'s'.repeat(43)}`)).to.include({ state: 's'.repeat(43), inFragment: false });
+    expect(readAuthorizationResponse(`${here}#code=c&state=${'s'.repeat(43)}`)).to.include({ inFragment: true });
+    expect(readAuthorizationResponse(`${here}?state=${'s'.repeat(43)}`)).to.equal(null);
+    expect(readAuthorizationResponse(`${here}?code=c&state=short`)).to.include({ state: null });
+    expect(readAuthorizationResponse('not a url')).to.equal(null);
+  });
+});
+
+describe('sameEndpoint', () => {
+  it('compares origin and path, not query or fragment', () => {
+    expect(sameEndpoint('https://app.example.com/cb', new URL('https://app.example.com/cb?code=1#x'))).to.equal(true);
+    expect(sameEndpoint('https://app.example.com/cb', new URL('https://app.example.com/other'))).to.equal(false);
+    expect(sameEndpoint('https://app.example.com/cb', new URL('http://app.example.com/cb'))).to.equal(false);
+    expect(sameEndpoint('not a url', new URL('https://app.example.com/cb'))).to.equal(false);
+  });
+});
