@@ -60,6 +60,15 @@ describe('popup login', () => {
       // A real postMessage from this page to itself: same origin, but not from the popup.
       window.postMessage(data, location.origin);
     }, forged);
+    // A real postMessage from another origin: a frame of the provider's origin posting to the page.
+    await page.evaluate((src) => new Promise((resolve) => {
+      const frame = document.createElement('iframe');
+      frame.src = src;
+      frame.onload = resolve;
+      document.body.append(frame);
+    }), `${env.issuer}.well-known/openid-configuration`);
+    const foreign = page.frames().find((frame) => frame.url().startsWith(env.issuer));
+    await foreign.evaluate((href) => parent.postMessage({ type: 'closo-login:authorization-response', href }, '*'), forged);
     await page.waitForTimeout(300);
     assert.equal((await events(page)).length, 0, 'nothing happened');
     await fillLogin(popup);
