@@ -41,7 +41,8 @@ login.addEventListener('logout', () => {
 $('call-api').addEventListener('click', async () => {
   show('api-result', 'Calling…');
   try {
-    const response = await fetch('/api/claims', { headers: { Authorization: `Bearer ${login.accessToken}` } });
+    // The element adds the token (Bearer, or DPoP with a proof when the dpop attribute is set).
+    const response = await login.fetch('/api/claims');
     show('api-result', { status: response.status, body: await response.json() });
   } catch (error) {
     show('api-result', String(error));
