@@ -4,18 +4,18 @@
  * tokens in memory. It also restores sessions after a reload, renews before expiry and
  * keeps tabs in step.
  */
+import type { DPoPHandle } from 'oauth4webapi';
+import { fetchWithToken } from './api-fetch.js';
 import type { NetworkOptions, TokenSet } from './authorization-server.js';
+import { MAX_RESPONSE_LENGTH, readAuthorizationResponse, sameEndpoint } from './authorization-response.js';
 import { sameOriginPath, type LoginConfig } from './config.js';
+import { deleteDpopKey, dpopHandle, dpopKeyPair } from './dpop.js';
 import { AuthError, toAuthError } from './errors.js';
 import type { IdTokenClaims, LogoutReason, TokenEventDetail } from './events.js';
 import { completeLogin, startLogin } from './login-flow.js';
 import { logoutUrl, revokeRefreshToken } from './logout-flow.js';
-import { refreshTokens } from './refresh.js';
-import type { DPoPHandle } from 'oauth4webapi';
-import { fetchWithToken } from './api-fetch.js';
-import { MAX_RESPONSE_LENGTH, readAuthorizationResponse, sameEndpoint } from './authorization-response.js';
-import { deleteDpopKey, dpopHandle, dpopKeyPair } from './dpop.js';
 import { answerOpener, popupLogin } from './popup-login.js';
+import { refreshTokens } from './refresh.js';
 import { silentLogin } from './silent-login.js';
 import { listPendingLogins, readPendingLogin, takePendingLogin, type PendingLogin } from './storage.js';
 import { nextTask, openTabChannel, withTabLock, type TabChannel, type TabMessage } from './tab-sync.js';
@@ -61,14 +61,12 @@ export class Session {
   #started = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #dpop: Promise<DPoPHandle> | null = null;
-  readonly #dpopKeyName: string;
 
   constructor(config: LoginConfig, network: NetworkOptions = {}) {
     this.config = config;
     this.network = network;
     this.#store = tokenStore(config);
     this.#key = storageKey(config);
-    this.#dpopKeyName = this.#key;
     this.#channel = openTabChannel(`closo-login:${config.clientId}`, this.#onTabMessage);
     document.addEventListener('visibilitychange', this.#onWake);
     window.addEventListener('online', this.#onWake);
@@ -106,7 +104,7 @@ export class Session {
       this.#started = true;
       return;
     }
-    if (this.handleCallback(href) || this.#started) return;
+    if (this.handleCallback(href)) return;
     this.#started = true;
     const stored = this.#store.load();
     if (stored && stored.expiresAt !== null && stored.expiresAt <= Date.now()) {
@@ -244,14 +242,15 @@ export class Session {
   /** The network options for requests, with the DPoP handle when DPoP is on. */
   async #net(): Promise<NetworkOptions> {
     if (this.config.dpop === 'off') return this.network;
-    this.#dpop ??= dpopKeyPair(this.#dpopKeyName).then(dpopHandle);
+    // One key per session configuration, under the same name as its stored tokens.
+    this.#dpop ??= dpopKeyPair(this.#key).then(dpopHandle);
     return { ...this.network, dpop: await this.#dpop };
   }
 
   async #forgetDpopKey(): Promise<void> {
     if (this.config.dpop === 'off') return;
     this.#dpop = null;
-    await deleteDpopKey(this.#dpopKeyName);
+    await deleteDpopKey(this.#key);
   }
 
   async #renewOnce(): Promise<TokenEventDetail> {
