@@ -199,7 +199,7 @@ export class Session {
     // A renewal in flight is shared, whatever validity each caller asked for.
     if (this.#renewal) return (await this.#renewal).accessToken;
     if (this.#current && this.#validFor(minValidity)) return this.#current.accessToken;
-    if (!this.#current?.refreshToken) {
+    if (!this.#current || (!this.#current.refreshToken && !this.#canRenewSilently())) {
       throw new AuthError('login_required', this.#current ? 'The access token expired and there is no refresh token.' : 'Nobody is logged in.');
     }
     return (await this.renew()).accessToken;
@@ -253,8 +253,36 @@ export class Session {
     await deleteDpopKey(this.#key);
   }
 
+  /** Without a refresh token (no offline_access), `silent` renews through the provider's session instead. */
+  #canRenewSilently(): boolean {
+    return this.config.silent && window.top === window;
+  }
+
+  async #renewSilently(started: StoredSession): Promise<TokenEventDetail> {
+    let renewed: TokenSet;
+    try {
+      renewed = await silentLogin(this.config, await this.#net());
+    } catch (error) {
+      const failure = toAuthError(error, 'authorization_failed');
+      if (failure.code === 'login_required') this.#end('session_ended');
+      this.#fail(failure);
+      throw failure;
+    }
+    // The same user, or the answer is not a renewal of this session (OpenID Connect Core §12.2 by analogy).
+    if (renewed.claims.iss !== started.claims.iss || renewed.claims.sub !== started.claims.sub) {
+      const failure = new AuthError('id_token_invalid', 'The silent sign-in answered for another user.');
+      this.#end('session_ended');
+      this.#fail(failure);
+      throw failure;
+    }
+    const next: StoredSession = { ...renewed, sessionId: started.sessionId, generation: started.generation + 1 };
+    this.#adopt(next);
+    return publicPart(next);
+  }
+
   async #renewOnce(): Promise<TokenEventDetail> {
     const started = this.#current;
+    if (started && !started.refreshToken && this.#canRenewSilently()) return this.#renewSilently(started);
     if (!started?.refreshToken) throw new AuthError('login_required', 'There is no refresh token; the user must log in again.');
     return withTabLock(`closo-login:renew:${this.#key}:${started.sessionId}`, async () => {
       await nextTask(); // let a renewal broadcast by the tab that held the lock land first
@@ -330,14 +358,14 @@ export class Session {
 
   /** Renews at once when a sleeping tab wakes up or the network comes back with a token due. */
   #onWake = (): void => {
-    if (document.visibilityState !== 'visible' || !this.#current?.refreshToken) return;
+    if (document.visibilityState !== 'visible' || !this.#current || (!this.#current.refreshToken && !this.#canRenewSilently())) return;
     if (!this.#validFor(this.config.renewBefore)) this.renew().catch(() => {});
   };
 
   #schedule(delay?: number): void {
     clearTimeout(this.#timer);
     const current = this.#current;
-    if (!current?.refreshToken || current.expiresAt === null) return;
+    if (!current || (!current.refreshToken && !this.#canRenewSilently()) || current.expiresAt === null) return;
     if (delay === undefined) {
       const remaining = current.expiresAt - Date.now();
       // Renew `renewBefore` seconds ahead, but never sooner than half-way through a short-lived token.

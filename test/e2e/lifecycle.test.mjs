@@ -92,6 +92,27 @@ describe('renewal', () => {
   });
 });
 
+describe('renewal without a refresh token', () => {
+  it('with silent and no offline_access, renews through a prompt=none sign-in, for the same user', async () => {
+    env.provider.settings.accessTokenTTL = 5;
+    const page = await env.newPage();
+    const since = env.mark();
+    const first = await logIn(page, `${env.origin}/fixtures/silent-renewal.html`);
+    assert.equal(env.requests(since, isRefreshRequest).length, 0);
+    const tokens = await waitForEvents(page, 'token', 2);
+    assert.notEqual(tokens[1].detail.accessToken, first.detail.accessToken);
+    assert.equal(tokens[1].detail.claims.sub, first.detail.claims.sub);
+    const authorizations = env.requests(since, isAuthorizeRequest);
+    assert.equal(authorizations.at(-1).params.prompt, 'none');
+    assert.equal(env.requests(since, isRefreshRequest).length, 0, 'no refresh token was ever used');
+    // getAccessToken() renews the same way when asked for more validity than is left.
+    const renewed = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 60 }));
+    assert.ok(renewed);
+    assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
+    await page.context().close();
+  });
+});
+
 describe('restoring the session after a reload', () => {
   it('storage=session: restores from sessionStorage without a network request', async () => {
     const page = await env.newPage();
