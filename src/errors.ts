@@ -53,9 +53,26 @@ export class AuthError extends Error {
   readonly code: AuthErrorCode;
 
   constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: safeCause(options.cause) });
     this.code = code;
   }
+}
+
+/**
+ * What of an underlying error reaches the page (auth-error's `detail.cause`): its name,
+ * message and codes only. oauth4webapi attaches whole token responses to some errors, and
+ * those carry live tokens, the refresh token among them.
+ */
+function safeCause(cause: unknown): unknown {
+  if (cause instanceof AuthError) return cause;
+  if (!(cause instanceof Error)) return typeof cause === 'string' ? cause : undefined;
+  const copy = new Error(cause.message);
+  copy.name = cause.name;
+  for (const key of ['code', 'status', 'error'] as const) {
+    const value = (cause as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'string' || typeof value === 'number') Object.defineProperty(copy, key, { value, enumerable: true });
+  }
+  return copy;
 }
 
 const authorizationCodes: ReadonlySet<string> = new Set(AUTHORIZATION_ERROR_CODES);

@@ -33,6 +33,7 @@ export const DEFAULT_MIN_VALIDITY = 30;
 /** Upper bound of the random delay added to scheduled renewals, so tabs and clients don't renew in lockstep. */
 const RENEWAL_JITTER_MS = 5_000;
 const RETRY_AFTER_FAILURE_MS = 30_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const publicPart = (t: TokenSet): TokenEventDetail => Object.freeze({
   accessToken: t.accessToken,
@@ -104,7 +105,9 @@ export class Session {
       this.#started = true;
       return;
     }
-    if (this.handleCallback(href)) return;
+    // Inside a frame (our own silent sign-in iframe, say) nothing is completed or consumed:
+    // interactive logins never run in frames (RFC 9700 §4.16).
+    if (window.top === window && this.handleCallback(href)) return;
     this.#started = true;
     const stored = this.#store.load();
     if (stored && stored.expiresAt !== null && stored.expiresAt <= Date.now()) {
@@ -253,6 +256,17 @@ export class Session {
     await deleteDpopKey(this.#key);
   }
 
+  /**
+   * A renewal that finishes after a logout, a logout in another tab or a new login belongs
+   * to a session that is over: its result must not bring that session back.
+   */
+  #assertStillCurrent(started: StoredSession): void {
+    const now = this.#current;
+    if (now?.sessionId !== started.sessionId || now.generation !== started.generation) {
+      throw new AuthError('login_required', 'The session ended while it was being renewed.');
+    }
+  }
+
   /** Without a refresh token (no offline_access), `silent` renews through the provider's session instead. */
   #canRenewSilently(): boolean {
     return this.config.silent && window.top === window;
@@ -264,10 +278,13 @@ export class Session {
       renewed = await silentLogin(this.config, await this.#net());
     } catch (error) {
       const failure = toAuthError(error, 'authorization_failed');
+      this.#assertStillCurrent(started);
       if (failure.code === 'login_required') this.#end('session_ended');
+      else this.#schedule(RETRY_AFTER_FAILURE_MS);
       this.#fail(failure);
       throw failure;
     }
+    this.#assertStillCurrent(started);
     // The same user, or the answer is not a renewal of this session (OpenID Connect Core §12.2 by analogy).
     if (renewed.claims.iss !== started.claims.iss || renewed.claims.sub !== started.claims.sub) {
       const failure = new AuthError('id_token_invalid', 'The silent sign-in answered for another user.');
@@ -296,6 +313,8 @@ export class Session {
         renewed = await refreshTokens(this.config, current, await this.#net());
       } catch (error) {
         const failure = toAuthError(error, 'refresh_failed');
+        // The session ended or changed meanwhile: this failure is about a session that is over.
+        this.#assertStillCurrent(current);
         if (failure.code === 'login_required' || failure.code === 'id_token_invalid') {
           // Expired, revoked or reused refresh token: the session is over, everywhere. No retry.
           this.#end('session_ended');
@@ -307,6 +326,7 @@ export class Session {
         this.#fail(failure);
         throw failure;
       }
+      this.#assertStillCurrent(current);
       const next: StoredSession = { ...renewed, sessionId: current.sessionId, generation: current.generation + 1 };
       this.#adopt(next);
       this.#channel.post({ type: 'renewed', key: this.#key, session: this.#shareable(next), sessionId: next.sessionId, generation: next.generation });
@@ -371,7 +391,10 @@ export class Session {
       // Renew `renewBefore` seconds ahead, but never sooner than half-way through a short-lived token.
       delay = Math.max(remaining - this.config.renewBefore * 1000 - Math.random() * RENEWAL_JITTER_MS, remaining / 2, 1_000);
     }
-    this.#timer = setTimeout(() => this.renew().catch(() => {}), delay);
+    // Browsers fire longer timers at once (over 2^31 - 1 ms, ~24.8 days): wait the longest
+    // a timer can, then schedule again.
+    const due = delay;
+    this.#timer = setTimeout(() => (due > MAX_TIMER_MS ? this.#schedule() : this.renew().catch(() => {})), Math.min(due, MAX_TIMER_MS));
   }
 
   #validFor(seconds: number): boolean {
@@ -383,6 +406,8 @@ export class Session {
     const claims = this.#current?.claims ?? null;
     const wasLoggedIn = this.#current !== null;
     clearTimeout(this.#timer);
+    // The key may be deleted (here or by the tab that logged out): the next login gets a fresh one.
+    this.#dpop = null;
     this.#current = null;
     this.#busy = false;
     this.#store.clear();
@@ -422,7 +447,10 @@ const sessions = new Map<string, Session>();
 
 /** The page's session for this configuration, created on first use. */
 export function sessionFor(config: LoginConfig, network: NetworkOptions = {}): Session {
-  const key = JSON.stringify([config.issuer, config.clientId, config.audience]);
+  // Elements share a session only when configured the same way (storage, dpop, scope, ...).
+  // Not by redirect URI: its default follows the address bar, which a callback rewrites.
+  const { redirectUri: _redirectUri, authorizationParams: _params, ...settings } = config;
+  const key = JSON.stringify(settings);
   let session = sessions.get(key);
   if (!session) {
     session = new Session(config, network);

@@ -106,7 +106,7 @@ export function listPendingLogins(clientId: string): PendingLogin[] {
     const store = sessionStore();
     return keysWithPrefix(store, loginPrefix(clientId))
       .map((key) => readLogin(clientId, key.slice(loginPrefix(clientId).length), false))
-      .filter((login): login is PendingLogin => login !== null);
+      .filter((login): login is PendingLogin => login !== null && login.expiresAt > Date.now());
   } catch {
     return [];
   }

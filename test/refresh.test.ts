@@ -70,10 +70,26 @@ describe('refreshTokens', () => {
     expect(error.message).to.contain('invalid_grant');
   });
 
-  it('reports other failures as refresh_failed, network_error or timeout', async () => {
+  it('reports failures before an answer, or OAuth errors, as retryable: refresh_failed, network_error', async () => {
     expect((await rejection(refreshTokens(config, current, tenant(() => json({ error: 'server_error' }, 500))))).code).to.equal('refresh_failed');
-    expect((await rejection(refreshTokens(config, current, tenant(() => json(null))))).code).to.equal('refresh_failed');
     expect((await rejection(refreshTokens(config, current, tenant(() => { throw new TypeError('Failed to fetch'); })))).code).to.equal('network_error');
+  });
+
+  it('ends the session when a 200 answer is refused: the old refresh token may already be spent', async () => {
+    for (const answer of [() => json(null), () => json({ access_token: 'a', token_type: 'Bearer', expires_in: 0, refresh_token: 'rt-2' })]) {
+      clearDiscoveryCache();
+      const error = await rejection(refreshTokens(config, current, tenant(answer)));
+      expect(error.code).to.equal('login_required');
+      expect(error.message).to.contain('spent');
+    }
+  });
+
+  it('never puts token responses into the error it reports', async () => {
+    const error = await rejection(refreshTokens(config, current, tenant(() => json({ access_token: 'secret-at', token_type: 'mac', refresh_token: 'secret-rt' }))));
+    const seen = JSON.stringify(error, Object.getOwnPropertyNames(error)) + JSON.stringify(error.cause, Object.getOwnPropertyNames(error.cause ?? {}))
+      + JSON.stringify((error.cause as Error | undefined)?.cause ?? null);
+    expect(seen).not.to.contain('secret-rt');
+    expect(seen).not.to.contain('secret-at');
   });
 
   it('needs a refresh token', async () => {

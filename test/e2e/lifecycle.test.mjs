@@ -92,6 +92,28 @@ describe('renewal', () => {
   });
 });
 
+describe('renewal racing a logout', () => {
+  it('a renewal that finishes after logout does not bring the session back', async () => {
+    const page = await env.newPage();
+    await logIn(page, `${env.origin}/fixtures/storage-local.html`);
+    env.provider.faults.token = { delayMs: 800 };
+    const outcome = await page.locator('closo-login').evaluate(async (el) => {
+      const renewal = el.getAccessToken({ minValidity: 1e9 }).then(() => 'resolved', (e) => e.code);
+      await new Promise((r) => setTimeout(r, 100));
+      await el.logout({ localOnly: true });
+      return renewal;
+    });
+    delete env.provider.faults.token;
+    assert.equal(outcome, 'login_required');
+    await page.waitForTimeout(300);
+    const all = await events(page);
+    assert.deepEqual(all.map((e) => e.type).slice(-1), ['logout'], 'nothing after the logout');
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
+    assert.equal(await storedSession(page), null);
+    await page.context().close();
+  });
+});
+
 describe('renewal without a refresh token', () => {
   it('with silent and no offline_access, renews through a prompt=none sign-in, for the same user', async () => {
     env.provider.settings.accessTokenTTL = 5;
@@ -139,9 +161,9 @@ describe('restoring the session after a reload', () => {
     await second.goto(`${env.origin}/fixtures/storage-local.html`);
     const [token] = await waitForEvents(second, 'token');
     assert.ok(token.detail.expiresAt > Date.now() + 3000_000, 'the page was told only about the renewed token');
-    // A new tab has its own sessionStorage: discovery once, one refresh, then the keys
-    // that check the renewed ID token's signature.
-    assert.deepEqual(env.requests(since).map((r) => r.body?.grant_type ?? r.path), ['/.well-known/openid-configuration', 'refresh_token', '/.well-known/jwks.json']);
+    // A new tab has its own sessionStorage: discovery once, the keys that will check the
+    // renewed ID token (fetched before the refresh token is spent), then one refresh.
+    assert.deepEqual(env.requests(since).map((r) => r.body?.grant_type ?? r.path), ['/.well-known/openid-configuration', '/.well-known/jwks.json', 'refresh_token']);
     await context.close();
   });
 
