@@ -133,18 +133,20 @@ export async function completeLogin(
     throw new AuthError('authorization_failed', 'The authorization code is implausibly long; it was not sent.');
   }
 
+  let tokenResponse!: Response;
   let result: TokenEndpointResponse;
   try {
     // The only second sending of a code: a DPoP nonce demand, which the server refused unprocessed.
-    result = await retryOnDpopNonce(async () => processAuthorizationCodeResponse(as, client, await authorizationCodeGrantRequest(
-      as, client, None(), params, pending.redirectUri, pending.codeVerifier, requestOptions(config, network),
-    ), { expectedNonce: pending.nonce, requireIdToken: true }));
+    result = await retryOnDpopNonce(async () => {
+      tokenResponse = await authorizationCodeGrantRequest(as, client, None(), params, pending.redirectUri, pending.codeVerifier, requestOptions(config, network));
+      return processAuthorizationCodeResponse(as, client, tokenResponse, { expectedNonce: pending.nonce, requireIdToken: true });
+    });
   } catch (error) {
     throw tokenError(error, 'token_exchange_failed');
   }
   assertTokenResponse(config, result, 'token_exchange_failed');
   const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims;
-  await verifyIdTokenSignature(config, as, result.id_token!, network);
+  await verifyIdTokenSignature(config, as, tokenResponse, network);
   // oauth4webapi checks that iat is a number; its age is the client's call (OIDC Core §3.1.3.7 (10)).
   const now = Date.now() / 1000;
   if (claims.iat > now + CLOCK_SKEW_S) throw new AuthError('id_token_invalid', 'The ID token was rejected: it was issued in the future (iat).');

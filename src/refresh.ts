@@ -23,10 +23,11 @@ export async function refreshTokens(config: LoginConfig, current: TokenSet, netw
   const client = { client_id: config.clientId };
   const refreshToken = current.refreshToken;
   let answered = false;
+  let response!: Response;
   let result: TokenEndpointResponse;
   try {
     result = await retryOnDpopNonce(async () => {
-      const response = await refreshTokenGrantRequest(as, client, None(), refreshToken, requestOptions(config, network));
+      response = await refreshTokenGrantRequest(as, client, None(), refreshToken, requestOptions(config, network));
       answered = response.status === 200;
       return processRefreshTokenResponse(as, client, response);
     });
@@ -35,7 +36,7 @@ export async function refreshTokens(config: LoginConfig, current: TokenSet, netw
     if (fresh && (fresh.iss !== current.claims.iss || fresh.sub !== current.claims.sub)) {
       throw new AuthError('id_token_invalid', 'The renewed ID token names another issuer or user (OpenID Connect Core §12.2).');
     }
-    if (fresh) await verifyIdTokenSignature(config, as, result.id_token!, network);
+    if (fresh) await verifyIdTokenSignature(config, as, response, network);
     return toTokenSet(result, fresh ?? current.claims, fresh ? result.id_token! : current.idToken, current.audience, current.scope, refreshToken);
   } catch (error) {
     const failure = error instanceof AuthError ? error : tokenError(error, 'refresh_failed');

@@ -112,8 +112,8 @@ export function listPendingLogins(clientId: string): PendingLogin[] {
   }
 }
 
-/** A small JSON cache in sessionStorage (discovery metadata). Failures only mean a cache miss. */
-export function readCached<T>(name: string, maxAgeMs: number): T | null {
+/** A small JSON cache in sessionStorage (discovery metadata, signing keys). Failures only mean a cache miss. */
+export function readCached<T>(name: string, maxAgeMs = Infinity): T | null {
   try {
     const raw = sessionStore().getItem(PREFIX + name);
     if (!raw) return null;

@@ -227,9 +227,11 @@ describe('completeLogin', () => {
     let nonce = '';
     const { pending } = await begin(network);
     nonce = pending.nonce;
-    // The cached set is stale: it holds another key only.
+    // The cached set, fetched two minutes ago, holds another key only (oauth4webapi refetches
+    // for an unknown key once its cache is a minute old).
     const stale = await jwks();
-    sessionStorage.setItem(`closo-login:jwks:${ISSUER}`, JSON.stringify({ at: Date.now(), value: [{ ...stale.keys[0], kid: 'old', n: stale.keys[0]!.n!.replace(/^./, 'x') }] }));
+    const uat = Math.floor(Date.now() / 1000) - 120;
+    sessionStorage.setItem(`closo-login:jwks:${ISSUER}`, JSON.stringify({ at: Date.now(), value: { uat, jwks: { keys: [{ ...stale.keys[0], kid: 'old', n: stale.keys[0]!.n!.replace(/^./, 'x') }] } } }));
     const tokens = await completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network);
     expect(tokens.claims.sub).to.equal('auth0|unit-user');
     expect(network.seen.filter((r) => r.url === metadata.jwks_uri)).to.have.length(2);
