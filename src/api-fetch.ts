@@ -4,8 +4,7 @@
  * `use_dpop_nonce` challenge is answered once (the DPoP handle keeps nonces per server).
  */
 import { allowInsecureRequests, isDPoPNonceError, protectedResourceRequest, WWWAuthenticateChallengeError, type DPoPHandle } from 'oauth4webapi';
-
-const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$/;
+import { isLoopbackHost } from './config.js';
 
 export async function fetchWithToken(
   input: RequestInfo | URL,
@@ -27,7 +26,7 @@ export async function fetchWithToken(
       DPoP: dpop,
       ...(init.signal ? { signal: init.signal } : {}),
       // Plain http only to loopback APIs, as for issuers.
-      [allowInsecureRequests]: LOOPBACK.test(url.hostname),
+      [allowInsecureRequests]: isLoopbackHost(url.hostname),
     });
   };
   for (let attempt = 0; ; attempt++) {

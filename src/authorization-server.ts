@@ -13,7 +13,7 @@ import {
   type DPoPHandle,
   type TokenEndpointResponse,
 } from 'oauth4webapi';
-import type { LoginConfig } from './config.js';
+import { isLoopbackHost, parseUrl, type LoginConfig } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
 import type { IdTokenClaims, TokenEventDetail } from './events.js';
 import { readCached, writeCached } from './storage.js';
@@ -33,6 +33,8 @@ export interface NetworkOptions {
 }
 
 const DISCOVERY_CACHE_MS = 60 * 60 * 1000;
+/** Longest access token lifetime taken at its word: a year. */
+const MAX_LIFETIME_S = 365 * 24 * 3600;
 
 export function requestOptions(config: LoginConfig, network: NetworkOptions, timeoutMs = network.timeoutMs ?? config.timeoutMs) {
   return {
@@ -78,20 +80,38 @@ export function discover(config: LoginConfig, network: NetworkOptions = {}): Pro
 async function fetchMetadata(config: LoginConfig, network: NetworkOptions): Promise<AuthorizationServer> {
   const cacheKey = `discovery:${config.issuer}`;
   const cached = readCached<AuthorizationServer>(cacheKey, DISCOVERY_CACHE_MS);
-  if (cached?.issuer === config.issuer && cached.token_endpoint) return cached;
+  if (cached?.issuer === config.issuer && usableEndpoints(config, cached)) return cached;
   const issuer = new URL(config.issuer);
   try {
     const response = await discoveryRequest(issuer, { ...requestOptions(config, network), algorithm: 'oidc' });
     // Checks that the metadata's issuer is exactly ours (RFC 8414 §3.3).
     const metadata = await processDiscoveryResponse(issuer, response);
-    if (!metadata.authorization_endpoint || !metadata.token_endpoint) {
-      throw new AuthError('discovery_failed', 'The provider metadata has no authorization or token endpoint.');
+    if (!usableEndpoints(config, metadata)) {
+      throw new AuthError('discovery_failed', 'The provider metadata lacks an authorization or token endpoint, or lists an endpoint that is not https://.');
     }
     writeCached(cacheKey, metadata);
     return metadata;
   } catch (error) {
     throw toAuthError(error, 'discovery_failed');
   }
+}
+
+const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint'] as const;
+
+/**
+ * The browser navigates to some endpoints (authorization, logout) and oauth4webapi's https
+ * rule covers only the requests it sends: a javascript: or http: endpoint from a hostile or
+ * misconfigured provider would run script in this page or expose the login. Every endpoint
+ * must be https://, or loopback http:// next to a loopback issuer.
+ */
+function usableEndpoints(config: LoginConfig, metadata: AuthorizationServer): boolean {
+  if (!metadata.authorization_endpoint || !metadata.token_endpoint) return false;
+  return ENDPOINTS.every((name) => {
+    const value = metadata[name];
+    if (value === undefined) return true;
+    const url = parseUrl(String(value));
+    return url?.protocol === 'https:' || (url?.protocol === 'http:' && config.loopbackHttp && isLoopbackHost(url.hostname));
+  });
 }
 
 /** Forgets cached metadata (tests; a host that rotated its provider). */
@@ -108,7 +128,7 @@ export function tokenError(error: unknown, fallback: 'token_exchange_failed' | '
     return new AuthError(code, `The token endpoint answered ${error.status} ${error.error}${description}`, { cause: error });
   }
   const message = (error as Error | undefined)?.message ?? '';
-  if (/JWT|ID Token|id_token/.test(message)) {
+  if (/JWT|JWE|ID Token|id_token/.test(message)) {
     return new AuthError('id_token_invalid', `The ID token was rejected: ${message}`, { cause: error });
   }
   return toAuthError(error, fallback);
@@ -120,6 +140,8 @@ export function tokenError(error: unknown, fallback: 'token_exchange_failed' | '
  */
 export function assertTokenResponse(config: LoginConfig, result: TokenEndpointResponse, code: 'token_exchange_failed' | 'refresh_failed'): void {
   if (result.expires_in === 0) throw new AuthError(code, 'The token endpoint issued an access token that is already expired (expires_in 0).');
+  // A DPoP-bound token nobody asked for cannot be used: the element holds no key it is bound to.
+  if (config.dpop === 'off' && result.token_type === 'dpop') throw new AuthError(code, 'The token endpoint answered with a DPoP token, but DPoP is off.');
   if (config.dpop === 'required' && result.token_type !== 'dpop') {
     throw new AuthError(code, `The token endpoint answered a DPoP request with a ${result.token_type} token; dpop="required" refuses it.`);
   }
@@ -138,7 +160,8 @@ export function toTokenSet(
     accessToken: result.access_token,
     // oauth4webapi lowercases token_type; the Authorization header wants the scheme's usual spelling.
     tokenType: result.token_type === 'dpop' ? 'DPoP' : 'Bearer',
-    expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : null,
+    // Capped, so that an absurd lifetime still gives a finite date (JSON has no Infinity).
+    expiresAt: typeof expiresIn === 'number' ? Date.now() + Math.min(expiresIn, MAX_LIFETIME_S) * 1000 : null,
     scope: result.scope ?? scope,
     audience,
     idToken,

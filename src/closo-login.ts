@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { DEFAULT_RENEW_BEFORE, DEFAULT_SCOPE, DEFAULT_TIMEOUT, resolveConfig, type LoginConfig, type LoginOptions } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
-import { outcomeEvent, type IdTokenClaims, type TokenEventDetail } from './events.js';
+import { outcomeEvent, pageLoading, type IdTokenClaims, type TokenEventDetail } from './events.js';
 import { openPopup } from './popup-login.js';
 import { sessionFor, type Session, type SessionChange } from './session.js';
 
@@ -175,8 +175,13 @@ export class ClosoLogin extends LitElement {
   @state() private _configError: AuthError | null = null;
 
   #session: Session | null = null;
+  /** This element's validated configuration: the session's may come from another element. */
+  #config: LoginConfig | null = null;
   #unsubscribe: (() => void) | null = null;
   #navigating = false;
+  #navigationTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Events waiting for the page to finish loading (see pageLoading). */
+  #outbox: Promise<void> | null = null;
 
   /** True while a user is logged in. */
   get authenticated(): boolean {
@@ -225,6 +230,7 @@ export class ClosoLogin extends LitElement {
       return;
     }
     this._configError = null;
+    this.#config = config;
     const session = sessionFor(config);
     if (session !== this.#session) this.#attach(session);
     try {
@@ -250,12 +256,16 @@ export class ClosoLogin extends LitElement {
         // Same checks as configuration: no overriding PKCE, state or nonce.
         resolveConfig({ ...this.#options(), authorizationParams: options.authorizationParams }, location);
       }
-      await this.#session.login(options);
+      await this.#session.login(options, this.#config ?? undefined);
     } catch (error) {
       this.#navigating = false;
       this._busy = this.#session?.busy ?? false;
       throw this.#report(toAuthError(error, 'authorization_failed'));
     }
+    // The page normally unloads now. Still here after `timeout` (the provider answered 204, a
+    // download started, the navigation was cancelled): the login did not happen, say so.
+    clearTimeout(this.#navigationTimer);
+    this.#navigationTimer = setTimeout(this.#onNavigationTimeout, this.timeout * 1000);
   }
 
   /**
@@ -284,7 +294,7 @@ export class ClosoLogin extends LitElement {
    * the refresh token revoked, then the provider's logout page (skipped with `localOnly`).
    */
   async logout(options: { localOnly?: boolean } = {}): Promise<void> {
-    await this.#session?.logout(options);
+    await this.#session?.logout(options, this.#config ?? undefined);
   }
 
   protected override render() {
@@ -292,15 +302,17 @@ export class ClosoLogin extends LitElement {
     const error = this._configError ?? this._error;
     const busy = this._busy;
     const user = this._tokens ? displayName(this._tokens.claims) : '';
-    // A busy button stays focusable (aria-disabled), so keyboard focus is not thrown away.
-    return html`<div part="base" aria-busy=${busy ? 'true' : 'false'}>
+    // A busy button stays focusable (aria-disabled), so keyboard focus is not thrown away. Only the
+    // button is aria-busy: the live region beside it must not be inside a busy subtree, where
+    // screen readers may hold its announcement back.
+    return html`<div part="base">
       ${this._tokens
         ? html`<span part="user">${user}</span>
             <button part="button logout-button" type="button" @click=${this.#onLogoutClick}>
               <slot name="logout-label">${this.logoutLabel}</slot>
             </button>`
         : html`<button part="button login-button" type="button" ?disabled=${!!this._configError}
-              aria-disabled=${busy ? 'true' : 'false'} @click=${this.#onLoginClick}>
+              aria-disabled=${busy ? 'true' : 'false'} aria-busy=${busy ? 'true' : 'false'} @click=${this.#onLoginClick}>
             ${busy ? html`<slot name="busy-label">${this.busyLabel}</slot>` : html`<slot name="login-label">${this.loginLabel}</slot>`}
           </button>`}
       ${error ? html`<p part="error" role="alert">${error.message}</p>` : nothing}
@@ -325,7 +337,7 @@ export class ClosoLogin extends LitElement {
     await this.#session.loginWithPopup(popup, {
       ...(options.authorizationParams ? { authorizationParams: options.authorizationParams } : {}),
       timeoutMs: this.popupTimeout * 1000,
-    });
+    }, this.#config ?? undefined);
   }
 
   #options(): LoginOptions {
@@ -372,11 +384,11 @@ export class ClosoLogin extends LitElement {
       case 'token':
         this._tokens = change.tokens;
         this._error = null;
-        this.dispatchEvent(outcomeEvent('token', change.tokens));
+        this.#dispatch(outcomeEvent('token', change.tokens));
         break;
       case 'logout':
         this._tokens = null;
-        this.dispatchEvent(outcomeEvent('logout', { claims: change.claims, reason: change.reason }));
+        this.#dispatch(outcomeEvent('logout', { claims: change.claims, reason: change.reason }));
         break;
       case 'error':
         this.#report(change.error);
@@ -387,13 +399,37 @@ export class ClosoLogin extends LitElement {
   /** Shows the error and dispatches `auth-error`; returns it for rethrowing. */
   #report(error: AuthError): AuthError {
     if (error !== this._configError) this._error = error;
-    this.dispatchEvent(outcomeEvent('auth-error', {
+    this.#dispatch(outcomeEvent('auth-error', {
       code: error.code,
       message: error.message,
       ...(error.cause !== undefined ? { cause: error.cause } : {}),
     }));
     return error;
   }
+
+  /**
+   * Dispatches an outcome; while the page is still loading, once it has loaded, in order, so
+   * that listeners added by later scripts hear about a restored session or a bad configuration.
+   */
+  #dispatch(event: Event): void {
+    const waiting = this.#outbox ?? pageLoading();
+    if (!waiting) {
+      this.dispatchEvent(event);
+      return;
+    }
+    const sent: Promise<void> = waiting.then(() => {
+      this.dispatchEvent(event);
+      if (this.#outbox === sent) this.#outbox = null;
+    });
+    this.#outbox = sent;
+  }
+
+  #onNavigationTimeout = (): void => {
+    if (!this.#navigating) return;
+    this.#navigating = false;
+    this._busy = this.#session?.busy ?? false;
+    this.#report(new AuthError('timeout', 'The browser did not open the login page.'));
+  };
 
   #onLoginClick = (): void => {
     if (this._busy) return;
@@ -411,6 +447,7 @@ export class ClosoLogin extends LitElement {
   /** Back from the provider through the back/forward cache: the navigation did not happen. */
   #onPageShow = (event: PageTransitionEvent): void => {
     if (!event.persisted) return;
+    clearTimeout(this.#navigationTimer);
     this.#navigating = false;
     this._busy = this.#session?.busy ?? false;
   };

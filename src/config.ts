@@ -24,8 +24,8 @@ export interface LoginOptions {
   logoutUri?: string | undefined;
   /** Seconds before a request to the provider (or a silent sign-in) is abandoned with `timeout`. */
   timeout?: number | undefined;
-  /** DPoP (RFC 9449): absent = off, `''`/`on` = use it, `required` = refuse Bearer answers. */
-  dpop?: string | null | undefined;
+  /** DPoP (RFC 9449): absent, `false` or `off` = off; `''`, `true` or `on` = use it; `required` = refuse Bearer answers. */
+  dpop?: boolean | string | null | undefined;
 }
 
 export type StorageMode = 'memory' | 'session' | 'local';
@@ -63,6 +63,9 @@ export const RESERVED_PARAMS: ReadonlySet<string> = new Set([
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** Development hosts where plain http:// is tolerated. */
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname);
+
 const invalid = (message: string) => new AuthError('config_invalid', message);
 
 /** Validates the options against the page's location. Throws AuthError `config_invalid`. */
@@ -94,9 +97,10 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
   if (!Number.isFinite(renewBefore) || renewBefore < 0) throw invalid(`renew-before must be a number of seconds >= 0; got "${options.renewBefore}".`);
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   if (!Number.isFinite(timeout) || timeout <= 0) throw invalid(`timeout must be a number of seconds > 0; got "${options.timeout}".`);
-  const dpopValue = options.dpop?.trim();
-  const dpop = dpopValue === undefined || dpopValue === null ? 'off' : dpopValue === '' || dpopValue === 'on' ? 'on' : dpopValue;
-  if (dpop !== 'off' && dpop !== 'on' && dpop !== 'required') throw invalid(`dpop must be empty, on or required; got "${dpopValue}".`);
+  // Frameworks set a boolean property for a bare `dpop` attribute (React, Svelte): true is on.
+  const dpopValue = typeof options.dpop === 'boolean' ? (options.dpop ? 'on' : 'off') : String(options.dpop ?? 'off').trim();
+  const dpop = dpopValue === '' ? 'on' : dpopValue;
+  if (dpop !== 'off' && dpop !== 'on' && dpop !== 'required') throw invalid(`dpop must be empty, on, off or required; got "${dpopValue}".`);
   const logoutUri = options.logoutUri?.trim() || `${page.origin}/`;
   if (!/^https?:$/.test(parseUrl(logoutUri)?.protocol ?? '')) throw invalid(`logout-uri must be an absolute http(s) URL; got "${logoutUri}".`);
 
@@ -141,7 +145,7 @@ function resolveIssuer({ domain, issuer }: LoginOptions): string {
   if (!url || url.search || url.hash || url.username || url.password) {
     throw invalid(`issuer must be an absolute URL without query, fragment or credentials; got "${value}".`);
   }
-  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw invalid(`issuer must use https:// (http:// is allowed only for localhost, 127.0.0.1 and [::1]); got "${value}".`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalid(`issuer must use https://; got "${value}".`);

@@ -28,8 +28,15 @@ export async function dpopKeyPair(name: string): Promise<CryptoKeyPair> {
   const stored = await withStore<CryptoKeyPair | undefined>('readonly', (store) => store.get(name)).catch(() => undefined);
   if (stored?.privateKey && stored.publicKey) return stored;
   const pair = await generateKeyPair('ES256'); // extractable: false
-  // Without IndexedDB the key lives in memory only: no renewal after a reload, nothing worse.
-  await withStore('readwrite', (store) => store.put(pair, name)).catch(() => undefined);
+  try {
+    // add, not put: when another tab stored a key meanwhile, the add fails and both tabs use that
+    // one, so the tokens bound to it stay renewable from either.
+    await withStore('readwrite', (store) => store.add(pair, name));
+  } catch {
+    const winner = await withStore<CryptoKeyPair | undefined>('readonly', (store) => store.get(name)).catch(() => undefined);
+    // Without IndexedDB the key lives in memory only: no renewal after a reload, nothing worse.
+    if (winner?.privateKey && winner.publicKey) return winner;
+  }
   return pair;
 }
 

@@ -41,6 +41,7 @@ export const ELEMENT_ERROR_CODES = [
   'refresh_failed',
   'popup_blocked',
   'popup_closed',
+  'frame_refused',
 ] as const;
 
 export type AuthorizationErrorCode = (typeof AUTHORIZATION_ERROR_CODES)[number];

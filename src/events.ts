@@ -72,3 +72,24 @@ export function outcomeEvent<K extends 'token' | 'auth-error' | 'logout'>(
 ): HTMLElementEventMap[K] {
   return new CustomEvent(type, { detail, bubbles: true, composed: true }) as HTMLElementEventMap[K];
 }
+
+let loaded: Promise<void> | null = null;
+
+/**
+ * Null once the page has run its DOMContentLoaded handlers; before, a promise for the task
+ * after them. By then every deferred and module script has run and added its listeners, so
+ * an outcome found during loading (a session restored from storage, a bad configuration)
+ * waits for it instead of reaching nobody.
+ */
+export function pageLoading(): Promise<void> | null {
+  if (typeof document === 'undefined' || document.readyState === 'complete') return null;
+  const timing = performance.getEntriesByType?.('navigation')[0] as PerformanceNavigationTiming | undefined;
+  if (timing ? timing.domContentLoadedEventEnd > 0 : document.readyState !== 'loading') return null;
+  loaded ??= new Promise<void>((resolve) => {
+    const next = () => setTimeout(resolve);
+    // Inside a DOMContentLoaded handler the event will not fire again: the next task is after it.
+    if (timing && timing.domContentLoadedEventStart > 0) next();
+    else document.addEventListener('DOMContentLoaded', next, { once: true });
+  });
+  return loaded;
+}

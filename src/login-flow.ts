@@ -129,7 +129,11 @@ export async function completeLogin(
   if (['access_token', 'id_token', 'refresh_token', 'token'].some((name) => params.has(name))) {
     throw new AuthError('authorization_failed', 'The authorization response carries a token in the URL; it was refused.');
   }
-  if ((params.get('code')?.length ?? 0) > MAX_CODE_LENGTH) {
+  const codes = params.getAll('code');
+  if (codes.length !== 1) {
+    throw new AuthError('authorization_failed', codes.length ? 'The authorization response carries more than one code; none was sent.' : 'The authorization response carries no code.');
+  }
+  if (codes[0]!.length > MAX_CODE_LENGTH) {
     throw new AuthError('authorization_failed', 'The authorization code is implausibly long; it was not sent.');
   }
 

@@ -22,6 +22,15 @@ interface PopupMessage {
 }
 
 /**
+ * The popups a window is waiting on, kept on that window so that the callback page in a
+ * popup (same origin, so it can read it) answers only when its opener really started a
+ * popup login in it: a same-origin window opened for anything else keeps its URL.
+ */
+const WAITING = Symbol.for('closo-login:popups');
+type WithWaiting = Window & { [WAITING]?: Set<Window> };
+const waitingPopups = (opener: WithWaiting): Set<Window> => (opener[WAITING] ??= new Set());
+
+/**
  * Opens the popup. Must run in the click's task: browsers block popups opened after an
  * await. Returns null when the browser blocked it.
  */
@@ -47,7 +56,8 @@ export async function popupLogin(
     const origin = new URL(config.redirectUri).origin;
     const response = await new Promise<URL>((resolve, reject) => {
       const onMessage = (event: MessageEvent<PopupMessage>) => {
-        // Only our popup, from our origin, answering this login: anything else is ignored.
+        // Only our popup, from our origin: anything else is ignored. What our popup sends is
+        // validated like a redirect callback (state, iss, error), so a wrong answer fails the login.
         if (event.origin !== origin || event.source !== popup || event.data?.type !== MESSAGE_TYPE) return;
         let answer: URL;
         try {
@@ -55,16 +65,17 @@ export async function popupLogin(
         } catch {
           return;
         }
-        if (answer.origin !== origin || answer.searchParams.get('state') !== pending.state) return;
-        resolve(answer);
+        if (answer.origin === origin) resolve(answer);
       };
       const closed = setInterval(() => {
         if (popup.closed) reject(new AuthError('popup_closed', 'The login window was closed before the login finished.'));
       }, CLOSED_POLL_MS);
       const timer = setTimeout(() => reject(new AuthError('timeout', 'The login window gave no answer in time.')), timeoutMs);
       window.addEventListener('message', onMessage);
+      waitingPopups(window).add(popup);
       cleanup = () => {
         window.removeEventListener('message', onMessage);
+        waitingPopups(window).delete(popup);
         clearInterval(closed);
         clearTimeout(timer);
       };
@@ -88,12 +99,12 @@ export function answerOpener(href: string): boolean {
   const opener = window.opener as Window | null;
   if (!opener || opener === window) return false;
   try {
-    if (opener.location.origin !== location.origin) return false; // throws when cross-origin
+    // Reading the opener throws when it is cross-origin.
+    if (opener.location.origin !== location.origin || !(opener as WithWaiting)[WAITING]?.has(window)) return false;
   } catch {
     return false;
   }
   const url = new URL(href);
-  if (!url.searchParams.has('state')) return false;
   history.replaceState(null, '', url.pathname);
   const message: PopupMessage = { type: MESSAGE_TYPE, href };
   try {

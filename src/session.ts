@@ -18,7 +18,7 @@ import { answerOpener, popupLogin } from './popup-login.js';
 import { refreshTokens } from './refresh.js';
 import { silentLogin } from './silent-login.js';
 import { listPendingLogins, readPendingLogin, takePendingLogin, type PendingLogin } from './storage.js';
-import { nextTask, openTabChannel, withTabLock, type TabChannel, type TabMessage } from './tab-sync.js';
+import { holdMark, isMarked, nextTask, openTabChannel, withTabLock, type TabChannel, type TabMessage } from './tab-sync.js';
 import { storageKey, tokenStore, type StoredSession, type TokenStore } from './token-store.js';
 
 export type SessionChange =
@@ -33,6 +33,9 @@ export const DEFAULT_MIN_VALIDITY = 30;
 /** Upper bound of the random delay added to scheduled renewals, so tabs and clients don't renew in lockstep. */
 const RENEWAL_JITTER_MS = 5_000;
 const RETRY_AFTER_FAILURE_MS = 30_000;
+const MAX_RETRY_MS = 10 * 60_000;
+/** How long a tab waits for the tokens another tab renewed to arrive (storage or BroadcastChannel). */
+const OTHER_TAB_WAIT_MS = 3_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const publicPart = (t: TokenSet): TokenEventDetail => Object.freeze({
@@ -62,6 +65,8 @@ export class Session {
   #started = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #dpop: Promise<DPoPHandle> | null = null;
+  /** Renewals failed in a row, for the retry back-off. */
+  #failures = 0;
 
   constructor(config: LoginConfig, network: NetworkOptions = {}) {
     this.config = config;
@@ -73,9 +78,10 @@ export class Session {
     window.addEventListener('online', this.#onWake);
   }
 
-  /** What the page may see of the tokens, or null. */
+  /** What the page may see of the tokens, or null; an expired access token counts as none until renewed. */
   get tokens(): TokenEventDetail | null {
-    return this.#current ? publicPart(this.#current) : null;
+    const current = this.#current;
+    return current && !(current.expiresAt !== null && current.expiresAt <= Date.now()) ? publicPart(current) : null;
   }
 
   get busy(): boolean {
@@ -97,23 +103,36 @@ export class Session {
    */
   start(href: string): void {
     if (this.#started) return;
-    // A response to a login this window started is completed here (redirect flow)...
     const response = readAuthorizationResponse(href);
-    const ownLogin = response?.state ? readPendingLogin(this.config.clientId, response.state) : null;
-    // ...one arriving in a popup that a page of this origin opened goes to that page.
-    if (response && !ownLogin && answerOpener(href)) {
+    try {
+      // A response to a login this window started is completed here (redirect flow)...
+      const ownLogin = response?.state ? readPendingLogin(this.config.clientId, response.state) : null;
+      // ...one arriving in a popup that a page of this origin opened goes to that page.
+      if (response && !ownLogin && answerOpener(href)) {
+        this.#started = true;
+        return;
+      }
+      // Inside a frame (our own silent sign-in iframe, say) nothing is completed or consumed:
+      // interactive logins never run in frames (RFC 9700 §4.16).
+      if (window.top === window && this.handleCallback(href)) return;
+    } catch (error) {
+      // Storage failed while a response sat on our redirect URI: it cannot be checked, and it
+      // must not stay in the address bar either. Reported once.
       this.#started = true;
-      return;
+      if (response && sameEndpoint(this.config.redirectUri, response.url)) history.replaceState(history.state, '', location.pathname);
+      throw error;
     }
-    // Inside a frame (our own silent sign-in iframe, say) nothing is completed or consumed:
-    // interactive logins never run in frames (RFC 9700 §4.16).
-    if (window.top === window && this.handleCallback(href)) return;
     this.#started = true;
     const stored = this.#store.load();
     if (stored && stored.expiresAt !== null && stored.expiresAt <= Date.now()) {
-      // Expired while the page was closed: renew before telling anyone.
-      this.#current = stored;
-      this.renew().catch(() => {});
+      // Expired while the page was closed: renewed before anyone sees it (tokens hides it meanwhile),
+      // or forgotten when nothing can renew it.
+      if (stored.refreshToken || this.#canRenewSilently()) {
+        this.#current = stored;
+        this.renew().catch(() => {});
+      } else {
+        this.#store.clear();
+      }
     } else if (stored) {
       this.#adopt(stored); // valid: no network request
     } else if (this.config.silent && window.top === window) {
@@ -128,10 +147,14 @@ export class Session {
    * Starts a login: discovery, PKCE, pending login, then navigation to the provider.
    * `returnTo` must be a same-origin path; anything else falls back to the current page.
    */
-  async login(options: { returnTo?: string; authorizationParams?: Readonly<Record<string, string>> } = {}): Promise<void> {
+  async login(options: { returnTo?: string; authorizationParams?: Readonly<Record<string, string>> } = {}, config = this.config): Promise<void> {
+    // RFC 9700 §4.16: the provider's login page must not be framed (clickjacking); a popup may be opened instead.
+    if (window.top !== window) {
+      throw new AuthError('frame_refused', 'A redirect login cannot run inside a frame; use mode="popup" there.');
+    }
     const here = location.pathname + location.search + location.hash;
     const returnTo = (options.returnTo !== undefined && sameOriginPath(options.returnTo, location.origin)) || here;
-    const url = await startLogin(this.config, {
+    const url = await startLogin(config, {
       returnTo,
       ...(options.authorizationParams ? { authorizationParams: options.authorizationParams } : {}),
     }, this.network);
@@ -139,10 +162,10 @@ export class Session {
   }
 
   /** Completes a login in `popup`, a window the caller opened in the click's task. */
-  async loginWithPopup(popup: Window, options: { authorizationParams?: Readonly<Record<string, string>>; timeoutMs?: number } = {}): Promise<void> {
+  async loginWithPopup(popup: Window, options: { authorizationParams?: Readonly<Record<string, string>>; timeoutMs?: number } = {}, config = this.config): Promise<void> {
     try {
       const tokens = await this.#track(this.#withBusy(async () =>
-        popupLogin(this.config, popup, options.authorizationParams, await this.#net(), options.timeoutMs)));
+        popupLogin(config, popup, options.authorizationParams, await this.#net(), options.timeoutMs)));
       if (this.#current) this.#end('session_ended');
       this.#begin(tokens);
     } catch (error) {
@@ -178,7 +201,7 @@ export class Session {
     if (this.#current) this.#end('session_ended');
     const pending = taken[0];
     const rejection = !pending || !ours(matching)
-      ? new AuthError(response.state ? 'state_mismatch' : 'state_missing', 'The authorization response does not carry the state of the pending login.')
+      ? new AuthError(response.hasState ? 'state_mismatch' : 'state_missing', 'The authorization response does not carry the state of the pending login.')
       : response.inFragment
         ? new AuthError('authorization_failed', 'The authorization response came in the URL fragment; a query response was requested.')
         : href.length > MAX_RESPONSE_LENGTH
@@ -219,14 +242,14 @@ export class Session {
    * dispatched, the refresh token revoked, then the provider's logout page (unless
    * `localOnly`). Failures on the provider's side still leave the browser logged out.
    */
-  async logout({ localOnly = false }: { localOnly?: boolean } = {}): Promise<void> {
+  async logout({ localOnly = false }: { localOnly?: boolean } = {}, config = this.config): Promise<void> {
     const ended = this.#current;
     this.#end('user');
     this.#channel.post({ type: 'logout', key: this.#key });
     if (ended?.refreshToken) await revokeRefreshToken(this.config, ended.refreshToken, await this.#net());
     await this.#forgetDpopKey();
     if (localOnly) return;
-    const url = await logoutUrl(this.config, ended?.idToken ?? null, this.network);
+    const url = await logoutUrl(config, ended?.idToken ?? null, this.network);
     if (url) location.assign(url.href);
   }
 
@@ -280,7 +303,7 @@ export class Session {
       const failure = toAuthError(error, 'authorization_failed');
       this.#assertStillCurrent(started);
       if (failure.code === 'login_required') this.#end('session_ended');
-      else this.#schedule(RETRY_AFTER_FAILURE_MS);
+      else this.#retryLater();
       this.#fail(failure);
       throw failure;
     }
@@ -308,6 +331,10 @@ export class Session {
       if (!current) throw new AuthError('login_required', 'The session ended while waiting to renew.');
       // Another tab renewed this session while we waited: use its result.
       if (current.generation !== started.generation || current.sessionId !== started.sessionId) return publicPart(current);
+      // Storage may lag behind the lock: the mark tells whether this refresh token was already sent.
+      const spent = `closo-login:spent:${this.#key}:${current.sessionId}:${current.generation}`;
+      if (await isMarked(spent)) return this.#awaitOtherTab(current);
+      const releaseMark = await holdMark(spent);
       let renewed: TokenSet;
       try {
         renewed = await refreshTokens(this.config, current, await this.#net());
@@ -321,7 +348,8 @@ export class Session {
           void this.#forgetDpopKey();
           this.#channel.post({ type: 'logout', key: this.#key });
         } else {
-          this.#schedule(RETRY_AFTER_FAILURE_MS);
+          releaseMark(); // not answered, or refused unprocessed: the refresh token is still good
+          this.#retryLater();
         }
         this.#fail(failure);
         throw failure;
@@ -332,6 +360,26 @@ export class Session {
       this.#channel.post({ type: 'renewed', key: this.#key, session: this.#shareable(next), sessionId: next.sessionId, generation: next.generation });
       return publicPart(next);
     });
+  }
+
+  /** Another tab renewed `current` (its mark is held): wait for its result rather than reuse the spent refresh token. */
+  async #awaitOtherTab(current: StoredSession): Promise<TokenEventDetail> {
+    for (let waited = 0; waited < OTHER_TAB_WAIT_MS && this.#current === current; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      this.#adoptNewer(this.#store.load());
+    }
+    const now = this.#current;
+    if (!now) throw new AuthError('login_required', 'The session ended while waiting to renew.');
+    if (now !== current) return publicPart(now);
+    const failure = new AuthError('refresh_failed', 'Another tab renewed the session, and its tokens have not reached this tab yet.');
+    this.#retryLater();
+    this.#fail(failure);
+    throw failure;
+  }
+
+  /** Retries a failed renewal later, waiting twice as long after each failure in a row (capped). */
+  #retryLater(): void {
+    this.#schedule(Math.min(RETRY_AFTER_FAILURE_MS * 2 ** this.#failures++, MAX_RETRY_MS));
   }
 
   /** A completed login (callback or silent sign-in). */
@@ -345,6 +393,7 @@ export class Session {
   #adopt(session: StoredSession): void {
     this.#current = session;
     this.#lastError = null;
+    this.#failures = 0;
     try {
       this.#store.save(session);
     } catch (error) {
@@ -445,12 +494,14 @@ export class Session {
 
 const sessions = new Map<string, Session>();
 
-/** The page's session for this configuration, created on first use. */
+/**
+ * The page's session for this configuration, created on first use. Elements share one when
+ * they ask for the same tokens, kept the same way: issuer, client, audience, scope, storage and
+ * DPoP. The rest (redirect URI, parameters, logout URI) travels with each call; renewal
+ * settings (renew-before, timeout, silent) are those of the element that came first.
+ */
 export function sessionFor(config: LoginConfig, network: NetworkOptions = {}): Session {
-  // Elements share a session only when configured the same way (storage, dpop, scope, ...).
-  // Not by redirect URI: its default follows the address bar, which a callback rewrites.
-  const { redirectUri: _redirectUri, authorizationParams: _params, ...settings } = config;
-  const key = JSON.stringify(settings);
+  const key = JSON.stringify([config.issuer, config.clientId, config.audience, config.scope, config.storage, config.dpop]);
   let session = sessions.get(key);
   if (!session) {
     session = new Session(config, network);

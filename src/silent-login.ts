@@ -5,6 +5,7 @@
  * run this element too) finds nothing to complete and leaves the response alone.
  */
 import type { NetworkOptions, TokenSet } from './authorization-server.js';
+import { readAuthorizationResponse, sameEndpoint } from './authorization-response.js';
 import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import { authorizationRequest, completeLogin } from './login-flow.js';
@@ -31,11 +32,11 @@ export async function silentLogin(config: LoginConfig, network: NetworkOptions =
       } catch {
         return;
       }
-      const answer = new URL(href);
-      if (answer.origin + answer.pathname !== new URL(config.redirectUri).origin + new URL(config.redirectUri).pathname) return;
-      if (answer.searchParams.get('state') !== pending.state) return;
+      // Any response on the redirect URI ends the wait; completeLogin checks its state and iss.
+      const answer = readAuthorizationResponse(href);
+      if (!answer || !sameEndpoint(config.redirectUri, answer.url)) return;
       done();
-      resolve(answer);
+      resolve(answer.url);
     });
     frame.src = url.href;
     document.body.append(frame);

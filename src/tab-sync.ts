@@ -43,3 +43,25 @@ export function withTabLock<T>(name: string, task: () => Promise<T>): Promise<T>
 
 /** Lets queued tasks (messages from other tabs, storage events) run first. */
 export const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Marks `name` for as long as this page lives, or until the returned function is called. The
+ * Web Locks API answers queries from the browser itself, so every tab sees the mark at once,
+ * unlike storage and BroadcastChannel, which reach other tabs a little later and in no fixed
+ * order. Resolves once the mark is in place.
+ */
+export function holdMark(name: string): Promise<() => void> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks?.request) return Promise.resolve(() => {});
+  return new Promise((marked) => {
+    locks.request(name, () => new Promise<void>((release) => marked(() => release()))).catch(() => marked(() => {}));
+  });
+}
+
+/** Whether some tab of the origin holds the mark `name` (false where Web Locks are missing). */
+export async function isMarked(name: string): Promise<boolean> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (!locks?.query) return false;
+  const { held = [] } = await locks.query();
+  return held.some((lock) => lock.name === name);
+}
