@@ -8,8 +8,16 @@ describe('readAuthorizationResponse', () => {
     expect(readAuthorizationResponse(`${here}?code=c&state=${'s'.repeat(43)}`)).to.include({ state: 's'.repeat(43), inFragment: false });
     expect(readAuthorizationResponse(`${here}#code=c&state=${'s'.repeat(43)}`)).to.include({ inFragment: true });
     expect(readAuthorizationResponse(`${here}?state=${'s'.repeat(43)}`)).to.equal(null);
-    expect(readAuthorizationResponse(`${here}?code=c&state=short`)).to.include({ state: null });
+    expect(readAuthorizationResponse(`${here}?code=c&state=short`)).to.include({ state: null, hasState: true });
+    expect(readAuthorizationResponse(`${here}?code=c`)).to.include({ state: null, hasState: false });
     expect(readAuthorizationResponse('not a url')).to.equal(null);
+  });
+
+  it('treats tokens in the URL as a response to refuse, even without a code', () => {
+    for (const name of ['access_token', 'id_token', 'token', 'refresh_token']) {
+      expect(readAuthorizationResponse(`${here}#${name}=t&state=${'s'.repeat(43)}`), name).to.include({ inFragment: true, state: 's'.repeat(43) });
+      expect(readAuthorizationResponse(`${here}?${name}=t`), name).to.include({ inFragment: false, hasState: false });
+    }
   });
 });
 

@@ -90,6 +90,14 @@ describe('resolveConfig: lifecycle options', () => {
     expect(resolveConfig({ issuer: 'https://t.eu.auth0.com/', clientId: 'x' }, page).auth0).to.equal(true);
   });
 
+  it('reads dpop from an attribute string or a framework boolean', () => {
+    const dpop = (value: LoginOptions['dpop']) => resolveConfig({ domain: 'example.us.auth0.com', clientId: 'abc', dpop: value }, page).dpop;
+    expect([undefined, null, false, 'off'].map(dpop)).to.deep.equal(['off', 'off', 'off', 'off']);
+    expect([true, '', 'on', ' on '].map(dpop)).to.deep.equal(['on', 'on', 'on', 'on']);
+    expect(dpop('required')).to.equal('required');
+    expect(configError({ domain: 'example.us.auth0.com', clientId: 'abc', dpop: 'yes' }).message).to.contain('dpop');
+  });
+
   it('refuses unknown storage modes, negative renew-before and odd logout URIs', () => {
     expect(configError({ domain: 'a.example', clientId: 'x', storage: 'cookie' }).message).to.match(/memory, session or local/);
     expect(configError({ domain: 'a.example', clientId: 'x', renewBefore: -1 }).message).to.match(/renew-before/);

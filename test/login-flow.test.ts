@@ -31,6 +31,23 @@ const response = (params: Record<string, string>) => new URL(`https://app.exampl
 describe('startLogin', () => {
   beforeEach(() => { clearClosoStorage(); clearDiscoveryCache(); });
 
+  it('refuses provider metadata whose endpoints are not https: nothing to navigate to', async () => {
+    for (const [name, value] of [
+      ['authorization_endpoint', 'javascript:alert(document.domain)//'],
+      ['authorization_endpoint', 'http://tenant.example.com/authorize'],
+      ['end_session_endpoint', 'javascript:alert(1)'],
+      ['token_endpoint', 'data:text/html,x'],
+      ['jwks_uri', 'http://tenant.example.com/jwks'],
+    ]) {
+      clearClosoStorage();
+      clearDiscoveryCache();
+      const network = fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json({ ...metadata, [name!]: value }) });
+      const error = await rejection(startLogin(config, { returnTo: '/' }, network));
+      expect(error.code, `${name} ${value}`).to.equal('discovery_failed');
+      expect(sessionStorage.length, 'nothing cached or pending').to.equal(0);
+    }
+  });
+
   it('builds the authorization request of the guide, plus state and nonce', async () => {
     const { url, pending } = await begin(tenant());
     expect(url.origin + url.pathname).to.equal(metadata.authorization_endpoint);
@@ -241,6 +258,36 @@ describe('completeLogin', () => {
     const now = Math.floor(Date.now() / 1000);
     expect((await rejection(withIdToken((nonce) => signJwt(idTokenClaims(nonce, { iat: now + 3600 }))))).code).to.equal('id_token_invalid');
     expect((await rejection(withIdToken((nonce) => signJwt(idTokenClaims(nonce, { iat: now - 86400 }))))).code).to.equal('id_token_invalid');
+  });
+
+  it('refuses a response with two codes, or none, without sending anything', async () => {
+    const network = tenant(() => json({}));
+    const { pending } = await begin(network);
+    for (const url of [
+      new URL(`https://app.example.com/callback?code=a&code=b&state=${pending.state}&iss=${encodeURIComponent(ISSUER)}`),
+      new URL(`https://app.example.com/callback?access_token=at&state=${pending.state}&iss=${encodeURIComponent(ISSUER)}`),
+      response({ state: pending.state, iss: ISSUER }),
+    ]) {
+      const error = await rejection(completeLogin(config, pending, url, network));
+      expect(error.code, url.search).to.equal('authorization_failed');
+    }
+    expect(network.seen.some((r) => r.url === metadata.token_endpoint)).to.equal(false);
+  });
+
+  it('refuses a DPoP-bound token when DPoP is off, and caps an absurd lifetime', async () => {
+    let nonce = '';
+    let answer: Record<string, unknown> = {};
+    const network = tenant(async () => json({ access_token: 'at', id_token: await signJwt(idTokenClaims(nonce)), ...answer }));
+    answer = { token_type: 'DPoP', expires_in: 60 };
+    let { pending } = await begin(network);
+    nonce = pending.nonce;
+    expect((await rejection(completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network))).code).to.equal('token_exchange_failed');
+    answer = { token_type: 'Bearer', expires_in: 1e308 };
+    ({ pending } = await begin(network));
+    nonce = pending.nonce;
+    const tokens = await completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network);
+    expect(Number.isFinite(tokens.expiresAt)).to.equal(true);
+    expect(JSON.parse(JSON.stringify(tokens)).expiresAt).to.equal(tokens.expiresAt);
   });
 
   it('refuses an implausibly long code without sending it', async () => {
