@@ -121,7 +121,7 @@ export async function completeLogin(
       throw new AuthError(authorizationErrorCode(error.error), `${error.error}${description}`, { cause: error });
     }
     const message = (error as Error).message ?? '';
-    const code = /"iss"/.test(message) ? 'iss_mismatch' : /"state"/.test(message) ? 'state_mismatch' : 'authorization_failed';
+    const code = /"iss"/.test(message) ? 'iss_mismatch' : /"state" missing/.test(message) ? 'state_missing' : /"state"/.test(message) ? 'state_mismatch' : 'authorization_failed';
     throw new AuthError(code, `Invalid authorization response: ${message}`, { cause: error });
   }
 

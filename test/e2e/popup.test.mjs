@@ -78,6 +78,33 @@ describe('popup login', () => {
     await page.context().close();
   });
 
+  for (const [fault, code] of [[{ state: 'wrong' }, 'state_mismatch'], [{ state: 'missing', error: 'access_denied' }, 'state_missing']]) {
+    it(`fails at once with ${code} when the popup comes back with ${JSON.stringify(fault)}, and exchanges nothing`, async () => {
+      const { page } = await openPage();
+      env.provider.faults.authorization = fault;
+      try {
+        const since = env.mark();
+        const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+        const closed = popup.waitForEvent('close');
+        await fillLogin(popup);
+        const started = Date.now();
+        const [error] = await waitForEvents(page, 'auth-error');
+        assert.equal(error.detail.code, code);
+        assert.ok(Date.now() - started < 3000, 'not left to the 4 s popup timeout');
+        await closed;
+        await page.waitForTimeout(300);
+        assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error'], 'exactly one event');
+        assert.equal(env.requests(since, isTokenRequest).length, 0);
+      } finally {
+        env.provider.faults.authorization = undefined;
+      }
+      // A new login works; the provider still has the session, so the popup comes straight back.
+      await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+      await waitForEvents(page, 'token');
+      await page.context().close();
+    });
+  }
+
   it('reports popup_blocked when the browser blocks the window', async () => {
     const page = await env.newPage();
     await page.addInitScript(() => { window.open = () => null; });
