@@ -45,6 +45,16 @@ describe('the npm package', () => {
     assert.equal(manifest.modules[0].declarations[0].tagName, 'closo-login');
   });
 
+  it('ships source maps that carry their sources, since src/ is not published', () => {
+    const maps = files.filter((f) => f.endsWith('.map'));
+    assert.ok(maps.includes('dist/closo-login.min.js.map') && maps.includes('dist/closo-login.js.map'));
+    for (const file of maps) {
+      const map = JSON.parse(readFileSync(join(project, 'node_modules/closo-login', file), 'utf8'));
+      assert.equal(map.sourcesContent?.length, map.sources.length, file);
+      map.sources.forEach((source, i) => assert.equal(typeof map.sourcesContent[i], 'string', `${file}: ${source} has no content`));
+    }
+  });
+
   it('imports on a server without a DOM (SSR), and the class entry defines nothing', () => {
     const out = run('node', ['--input-type=module', '-e', `
       const all = await import('closo-login');
