@@ -37,6 +37,22 @@ describe('README', () => {
     assert.deepEqual([...table].sort(), attributes.map(([a]) => a).sort());
   });
 
+  it('gives every attribute a type, and the manifest\'s literal defaults', () => {
+    const rows = new Map(tableRows('### Attributes and properties').map((row) => {
+      const [attribute, , defaultCell] = row.split(' | ').map((cell) => cell.replace(/^\| /, ''));
+      return [attribute.slice(1, -1), defaultCell];
+    }));
+    for (const attribute of element.attributes) {
+      assert.ok(attribute.type?.text, `${attribute.name} has no type in the manifest`);
+      const field = element.members.find((m) => m.name === attribute.fieldName);
+      assert.deepEqual(field.type, attribute.type, `${attribute.name}: field and attribute types differ`);
+      if (attribute.default === undefined) continue;
+      // A literal, not the name of a constant from the source.
+      assert.match(attribute.default, /^('[^']*'|\d+|true|false)$/, `${attribute.name} default`);
+      assert.equal(rows.get(attribute.name), `\`${attribute.default.replace(/^'(.*)'$/, '$1')}\``, `${attribute.name}: README default`);
+    }
+  });
+
   it('lists exactly the manifest\'s events, parts, CSS properties and slots, and the public methods', () => {
     assert.deepEqual(tableNames('### Events').sort(), element.events.map((e) => e.name).sort());
     assert.deepEqual(tableNames('| `::part()`').sort(), element.cssParts.map((p) => p.name).sort());

@@ -40,9 +40,16 @@ describe('the npm package', () => {
       assert.ok(files.includes(file), file);
     }
     assert.deepEqual(files.filter((f) => /^(src|test|demo|bench|node_modules)\//.test(f)), []);
+  });
+
+  it('has a manifest that points at published files and says which of them define <closo-login>', () => {
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/closo-login/custom-elements.json'), 'utf8'));
-    assert.equal(manifest.modules[0].path, 'dist/closo-login.js');
-    assert.equal(manifest.modules[0].declarations[0].tagName, 'closo-login');
+    for (const mod of manifest.modules) assert.ok(files.includes(mod.path), mod.path);
+    const element = manifest.modules.find((m) => m.declarations.some((d) => d.tagName === 'closo-login'));
+    assert.equal(element.path, 'dist/closo-login.js');
+    const definedBy = manifest.modules.filter((m) => m.exports?.some((e) => e.kind === 'custom-element-definition'
+      && e.name === 'closo-login' && e.declaration.name === 'ClosoLogin' && e.declaration.module === 'dist/closo-login.js'));
+    assert.deepEqual(definedBy.map((m) => m.path).sort(), ['dist/define.js', 'dist/index.js']);
   });
 
   it('ships source maps that carry their sources, since src/ is not published', () => {
