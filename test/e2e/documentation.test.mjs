@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { AUTHORIZATION_ERROR_CODES, ELEMENT_ERROR_CODES } from '../../dist/errors.js';
 
 const root = new URL('../../', import.meta.url);
@@ -67,5 +69,45 @@ describe('README', () => {
     const samples = [...readme.matchAll(/<!-- file: (\S+) -->\n```\w+\n([\s\S]*?)\n```/g)];
     assert.equal(samples.length, 4);
     for (const [, path, code] of samples) assert.equal(code, readFileSync(new URL(path, root), 'utf8').trimEnd(), path);
+  });
+});
+
+/** The property names of each type exported by a published .d.ts, as TypeScript resolves them. */
+function exportedTypeKeys(path) {
+  const file = fileURLToPath(new URL(path, root));
+  const program = ts.createProgram([file], {
+    strict: true, exactOptionalPropertyTypes: true, skipLibCheck: true, noEmit: true, types: [],
+    module: ts.ModuleKind.ES2022, moduleResolution: ts.ModuleResolutionKind.Bundler, target: ts.ScriptTarget.ES2022, lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+  });
+  assert.deepEqual(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), []);
+  const checker = program.getTypeChecker();
+  const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)));
+  return Object.fromEntries(exports.map((symbol) => [symbol.name, checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol)).map((p) => p.name).sort()]));
+}
+
+describe('framework typings', () => {
+  const attributes = element.attributes;
+
+  it('have exactly the manifest\'s properties, and its dash-case attributes', () => {
+    const types = exportedTypeKeys('dist/framework-props.d.ts');
+    const settable = element.members.filter((m) => m.kind === 'field' && !m.privacy && !m.static && !m.readonly).map((m) => m.name);
+    assert.deepEqual(types.ClosoLoginProperties, [...settable].sort());
+    assert.deepEqual(types.ClosoLoginProperties, attributes.map((a) => a.fieldName).sort());
+    // A one-word attribute is its property's name; frameworks set those as properties.
+    assert.deepEqual(types.ClosoLoginAttributes, attributes.filter((a) => a.name !== a.fieldName).map((a) => a.name).sort());
+  });
+
+  it('are type-checked for every property and attribute, in each framework', () => {
+    const read = (name) => readFileSync(new URL(`test/frameworks/typings/${name}`, root), 'utf8');
+    // `name=` (JSX), `name:` or `'name':` (objects), `'name'` (a list of keys), or a bare JSX boolean.
+    const uses = (code, name) => new RegExp(`(^|[\\s'{])${name}(=|'?:|'|$)`, 'm').test(code);
+    for (const file of ['react-check.tsx', 'svelte-check.ts', 'vue-check.ts']) {
+      const code = read(file);
+      for (const { fieldName } of attributes) assert.ok(uses(code, fieldName), `${file}: property ${fieldName}`);
+    }
+    for (const file of ['react-check.tsx', 'svelte-check.ts']) {
+      const code = read(file);
+      for (const { name } of attributes.filter((a) => a.name !== a.fieldName)) assert.ok(uses(code, name), `${file}: attribute ${name}`);
+    }
   });
 });
