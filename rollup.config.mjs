@@ -2,6 +2,8 @@
 // - dist/*.js: ES modules for bundlers, one per source file, lit and oauth4webapi left as
 //   imports (dependencies), with .d.ts and source maps;
 // - dist/closo-login.min.js: the drop-in file, one minified ES module with everything inlined.
+// src/ is not published, so the source maps carry the sources themselves (inlineSources), and
+// there are no declaration maps (TypeScript cannot embed sources in those).
 import { rmSync } from 'node:fs';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
@@ -39,7 +41,7 @@ export default [
     output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
     plugins: [
       // tslib stays an import (a dependency), as lit and oauth4webapi do.
-      typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: true, declarationMap: true, tslib: 'tslib' })],
+      typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: true, declarationMap: false, inlineSources: true, tslib: 'tslib' })],
     onwarn,
   },
   {
@@ -47,7 +49,7 @@ export default [
     output: { file: 'dist/closo-login.min.js', format: 'es', sourcemap: true },
     plugins: [
       nodeResolve({ browser: true }),
-      typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: false, declarationMap: false }),
+      typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: false, declarationMap: false, inlineSources: true }),
       // After TypeScript: the TypeScript plugin compiles from the files on disk.
       minifyLiterals(),
       terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),

@@ -125,7 +125,7 @@ export class ClosoLogin extends LitElement {
   @property({ attribute: 'audience' }) audience?: string;
 
   /** Scopes to request; `openid` is always added. */
-  @property({ attribute: 'scope' }) scope = DEFAULT_SCOPE;
+  @property({ attribute: 'scope' }) scope: string = DEFAULT_SCOPE;
 
   /** Redirect URI; defaults to the page URL without query and fragment. Sent exactly as given. */
   @property({ attribute: 'redirect-uri' }) redirectUri?: string;
@@ -137,7 +137,7 @@ export class ClosoLogin extends LitElement {
   @property({ attribute: 'storage' }) storage: 'memory' | 'session' | 'local' = 'memory';
 
   /** Seconds before expiry at which the access token is renewed with the refresh token. */
-  @property({ attribute: 'renew-before', type: Number }) renewBefore = DEFAULT_RENEW_BEFORE;
+  @property({ attribute: 'renew-before', type: Number }) renewBefore: number = DEFAULT_RENEW_BEFORE;
 
   /** After a reload, restore a memory session by a silent sign-in (`prompt=none` in a hidden iframe). */
   @property({ attribute: 'silent', type: Boolean }) silent = false;
@@ -155,7 +155,7 @@ export class ClosoLogin extends LitElement {
   @property({ attribute: 'popup-timeout', type: Number }) popupTimeout = 300;
 
   /** Seconds before a request to the provider (or a silent sign-in) gives up with `timeout`. */
-  @property({ attribute: 'timeout', type: Number }) timeout = DEFAULT_TIMEOUT;
+  @property({ attribute: 'timeout', type: Number }) timeout: number = DEFAULT_TIMEOUT;
 
   /** Label of the login button (a `login-label` slot overrides it). */
   @property({ attribute: 'login-label' }) loginLabel = 'Log in';

@@ -4,9 +4,14 @@
  * Also tell the compiler it is a custom element: `isCustomElement: (tag) => tag === 'closo-login'`.
  */
 import type { DefineComponent } from 'vue';
-import type { ClosoLoginEventHandlers, ClosoLoginProperties } from './framework-props.js';
+import type { ClosoLogin } from './closo-login.js';
+import type { ClosoLoginAttributeValue, ClosoLoginEventHandlers, ClosoLoginPropertyName } from './framework-props.js';
 
-type VueClosoLoginProps = ClosoLoginProperties & {
+/**
+ * Vue's tools check `renew-before="45"` against the `renewBefore` property, so each property
+ * also takes its attribute form: the text Vue sets as the attribute.
+ */
+type VueClosoLoginProps = { [K in ClosoLoginPropertyName]?: ClosoLogin[K] | ClosoLoginAttributeValue<ClosoLogin[K]> } & {
   onToken?: ClosoLoginEventHandlers['token'];
   onAuthError?: ClosoLoginEventHandlers['auth-error'];
   onLogout?: ClosoLoginEventHandlers['logout'];

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { AUTHORIZATION_ERROR_CODES, ELEMENT_ERROR_CODES } from '../../dist/errors.js';
 
 const root = new URL('../../', import.meta.url);
@@ -37,6 +39,22 @@ describe('README', () => {
     assert.deepEqual([...table].sort(), attributes.map(([a]) => a).sort());
   });
 
+  it('gives every attribute a type, and the manifest\'s literal defaults', () => {
+    const rows = new Map(tableRows('### Attributes and properties').map((row) => {
+      const [attribute, , defaultCell] = row.split(' | ').map((cell) => cell.replace(/^\| /, ''));
+      return [attribute.slice(1, -1), defaultCell];
+    }));
+    for (const attribute of element.attributes) {
+      assert.ok(attribute.type?.text, `${attribute.name} has no type in the manifest`);
+      const field = element.members.find((m) => m.name === attribute.fieldName);
+      assert.deepEqual(field.type, attribute.type, `${attribute.name}: field and attribute types differ`);
+      if (attribute.default === undefined) continue;
+      // A literal, not the name of a constant from the source.
+      assert.match(attribute.default, /^('[^']*'|\d+|true|false)$/, `${attribute.name} default`);
+      assert.equal(rows.get(attribute.name), `\`${attribute.default.replace(/^'(.*)'$/, '$1')}\``, `${attribute.name}: README default`);
+    }
+  });
+
   it('lists exactly the manifest\'s events, parts, CSS properties and slots, and the public methods', () => {
     assert.deepEqual(tableNames('### Events').sort(), element.events.map((e) => e.name).sort());
     assert.deepEqual(tableNames('| `::part()`').sort(), element.cssParts.map((p) => p.name).sort());
@@ -51,5 +69,45 @@ describe('README', () => {
     const samples = [...readme.matchAll(/<!-- file: (\S+) -->\n```\w+\n([\s\S]*?)\n```/g)];
     assert.equal(samples.length, 4);
     for (const [, path, code] of samples) assert.equal(code, readFileSync(new URL(path, root), 'utf8').trimEnd(), path);
+  });
+});
+
+/** The property names of each type exported by a published .d.ts, as TypeScript resolves them. */
+function exportedTypeKeys(path) {
+  const file = fileURLToPath(new URL(path, root));
+  const program = ts.createProgram([file], {
+    strict: true, exactOptionalPropertyTypes: true, skipLibCheck: true, noEmit: true, types: [],
+    module: ts.ModuleKind.ES2022, moduleResolution: ts.ModuleResolutionKind.Bundler, target: ts.ScriptTarget.ES2022, lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+  });
+  assert.deepEqual(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), []);
+  const checker = program.getTypeChecker();
+  const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)));
+  return Object.fromEntries(exports.map((symbol) => [symbol.name, checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(symbol)).map((p) => p.name).sort()]));
+}
+
+describe('framework typings', () => {
+  const attributes = element.attributes;
+
+  it('have exactly the manifest\'s properties, and its dash-case attributes', () => {
+    const types = exportedTypeKeys('dist/framework-props.d.ts');
+    const settable = element.members.filter((m) => m.kind === 'field' && !m.privacy && !m.static && !m.readonly).map((m) => m.name);
+    assert.deepEqual(types.ClosoLoginProperties, [...settable].sort());
+    assert.deepEqual(types.ClosoLoginProperties, attributes.map((a) => a.fieldName).sort());
+    // A one-word attribute is its property's name; frameworks set those as properties.
+    assert.deepEqual(types.ClosoLoginAttributes, attributes.filter((a) => a.name !== a.fieldName).map((a) => a.name).sort());
+  });
+
+  it('are type-checked for every property and attribute, in each framework', () => {
+    const read = (name) => readFileSync(new URL(`test/frameworks/typings/${name}`, root), 'utf8');
+    // `name=` (JSX), `name:` or `'name':` (objects), `'name'` (a list of keys), or a bare JSX boolean.
+    const uses = (code, name) => new RegExp(`(^|[\\s'{])${name}(=|'?:|'|$)`, 'm').test(code);
+    for (const file of ['react-check.tsx', 'svelte-check.ts', 'vue-check.ts']) {
+      const code = read(file);
+      for (const { fieldName } of attributes) assert.ok(uses(code, fieldName), `${file}: property ${fieldName}`);
+    }
+    for (const file of ['react-check.tsx', 'svelte-check.ts']) {
+      const code = read(file);
+      for (const { name } of attributes.filter((a) => a.name !== a.fieldName)) assert.ok(uses(code, name), `${file}: attribute ${name}`);
+    }
   });
 });

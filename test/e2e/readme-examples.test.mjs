@@ -1,36 +1,68 @@
-// The README's HTML examples, run as written: only the CDN URL, the Auth0 domain and the
-// client ID are swapped for the local provider's.
+// The README's HTML examples and its theming CSS, run as written: only the CDN URL, the Auth0
+// domain, the client ID and the CMS's callback URL are swapped for the local ones. The test
+// server's policy allows inline scripts on these pages but no inline styles, so a <style>
+// block is served as a stylesheet of its own.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterEach, after, describe, it } from 'node:test';
 import { DEMO_USER, isAuthorizeRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
+const CDN_URL = 'https://cdn.jsdelivr.net/npm/closo-login@0.1.0/dist/closo-login.min.js';
+const CMS_CALLBACK = 'https://blog.example/login-callback';
+
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const examples = [...readme.matchAll(/<!-- runnable example -->\n```html\n([\s\S]*?)\n```/g)].map((m) => m[1]);
+// `<!-- runnable example: name -->` then an html block, both possibly indented (inside a list item).
+const examples = Object.fromEntries([...readme.matchAll(/^( *)<!-- runnable example: ([\w-]+) -->\n\1```html\n([\s\S]*?)\n\1```/gm)]
+  .map(([, indent, name, code]) => [name, code.split('\n').map((line) => line.replace(new RegExp(`^ {0,${indent.length}}`), '')).join('\n')]));
+const themingCss = /## Theming and accessibility[\s\S]*?```css\n([\s\S]*?)\n```/.exec(readme)?.[1];
+
 const dir = mkdtempSync(join(tmpdir(), 'closo-readme-'));
-const pages = examples.map((code, i) => {
-  const local = code
-    .replaceAll('https://your.cdn/closo-login.min.js', '/dist/closo-login.min.js')
+for (const [name, code] of Object.entries(examples)) {
+  let local = code
+    .replaceAll(CDN_URL, '/dist/closo-login.min.js')
+    .replaceAll(CMS_CALLBACK, '{{origin}}/readme/cms-callback.html')
     .replace(/domain="example\.\w+\.auth0\.com"/g, 'issuer="{{issuer}}"')
     .replaceAll('client-id="yourClientId"', 'client-id="{{clientId}}"');
-  const name = `example-${i}.html`;
-  writeFileSync(join(dir, name), `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>README example</title></head>\n<body>\n${local}\n</body></html>\n`);
-  return name;
-});
+  const styles = [...local.matchAll(/<style>\n([\s\S]*?)<\/style>\n?/g)];
+  if (styles.length) {
+    writeFileSync(join(dir, `${name}.css`), styles.map((m) => m[1]).join('\n'));
+    local = `<link rel="stylesheet" href="/readme/${name}.css">\n${local.replace(/<style>\n[\s\S]*?<\/style>\n?/g, '')}`;
+  }
+  writeFileSync(join(dir, `${name}.html`), `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>README example</title></head>\n<body>\n${local}\n</body></html>\n`);
+}
+if (themingCss) {
+  writeFileSync(join(dir, 'theming.css'), themingCss);
+  writeFileSync(join(dir, 'theming.html'), `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>README theming</title>
+<link rel="stylesheet" href="/readme/theming.css">
+<script type="module" src="/dist/closo-login.min.js"></script></head>
+<body><closo-login issuer="{{issuer}}" client-id="{{clientId}}"></closo-login></body></html>
+`);
+}
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 // These examples use inline module scripts, as plain pages do: their pages allow them.
-const env = useStack({}, { '/readme/': { dir, scriptSrc: Object.fromEntries(pages.map((name) => [name, "'unsafe-inline'"])) } });
+const scriptSrc = Object.fromEntries(Object.keys(examples).map((name) => [`${name}.html`, "'unsafe-inline'"]));
+const env = useStack({}, { '/readme/': { dir, scriptSrc } });
+const url = (name) => `${env.origin}/readme/${name}.html`;
+
+afterEach(() => {
+  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+});
 
 describe('README examples', () => {
-  it('are all here', () => assert.equal(examples.length, 3));
+  it('are all here', () => {
+    assert.deepEqual(Object.keys(examples).sort(), ['cms-article', 'cms-callback', 'error-messages', 'labels', 'page']);
+    assert.ok(themingCss, 'the theming CSS');
+    for (const code of Object.values(examples)) assert.ok(code.includes(CDN_URL), 'every example loads the drop-in file from the CDN');
+  });
 
   it('plain HTML: logs in, greets the user and calls the API with the token', async () => {
     const page = await env.newPage();
     const api = page.waitForResponse((response) => response.url().endsWith('/api/claims'));
-    await page.goto(`${env.origin}/readme/${pages[0]}`);
+    await page.goto(url('page'));
     await page.getByRole('button', { name: 'Log in' }).click();
     await logInAtProvider(page);
     await waitForEvents(page, 'token');
@@ -39,25 +71,63 @@ describe('README examples', () => {
     await page.context().close();
   });
 
-  it('CMS widget: a headless element driven by the page\'s own button', async () => {
+  it('CMS: the article logs in through a popup on the one callback page, and stays', async () => {
     const page = await env.newPage();
-    await page.goto(`${env.origin}/readme/${pages[1]}`);
+    await page.goto(url('cms-article'));
     assert.equal(await page.locator('closo-login').evaluate((el) => el.shadowRoot.childElementCount), 0);
-    await page.getByRole('button', { name: 'Sign in to comment' }).click();
-    await logInAtProvider(page);
+    const since = env.mark();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Sign in to comment' }).click()]);
+    await logInAtProvider(popup);
     await page.getByRole('button', { name: `Commenting as ${DEMO_USER.name}` }).waitFor();
+    if (!popup.isClosed()) await popup.waitForEvent('close');
+    assert.equal(page.url(), url('cms-article'));
+    assert.equal(env.requests(since, isAuthorizeRequest)[0].params.redirect_uri, url('cms-callback'));
     await page.context().close();
   });
 
   it('in another language: translated labels and ui_locales', async () => {
     const page = await env.newPage();
     const since = env.mark();
-    await page.goto(`${env.origin}/readme/${pages[2]}`);
+    await page.goto(url('labels'));
     await page.getByRole('button', { name: 'Anmelden' }).click();
     await logInAtProvider(page);
     await waitForEvents(page, 'token');
     await page.getByRole('button', { name: 'Abmelden' }).waitFor();
     assert.equal(env.requests(since, isAuthorizeRequest)[0].params.ui_locales, 'de');
+    await page.context().close();
+  });
+
+  it('in another language: the page\'s own message for the error code, and the English one hidden', async () => {
+    env.provider.faults.authorization = { error: 'access_denied', errorDescription: 'User did not authorize the request' };
+    const page = await env.newPage();
+    await page.goto(url('error-messages'));
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await logInAtProvider(page);
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'access_denied');
+    await page.getByRole('alert').filter({ hasText: 'Sie haben die Anmeldung abgelehnt.' }).waitFor();
+    const englishPart = page.locator('closo-login').locator('[part=error]');
+    assert.match(await englishPart.textContent(), /User did not authorize the request/);
+    assert.equal(await englishPart.isVisible(), false);
+    await page.context().close();
+  });
+});
+
+describe('README theming CSS', () => {
+  it('restyles the button, the user\'s name and the error through custom properties and parts', async () => {
+    const page = await env.newPage();
+    await page.goto(url('theming'));
+    const login = page.locator('closo-login');
+    const style = (part, ...names) => login.locator(`[part~=${part}]`).evaluate((el, props) => props.map((p) => getComputedStyle(el)[p]), names);
+    await login.getByRole('button', { name: 'Log in' }).waitFor();
+    assert.deepEqual(await style('login-button', 'backgroundColor', 'borderTopLeftRadius', 'fontSize'), ['rgb(11, 110, 79)', '999px', '15px']);
+    await login.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    await login.getByRole('button', { name: 'Log out' }).waitFor();
+    assert.deepEqual(await style('user', 'fontWeight', 'fontSize'), ['600', '15px']);
+    await login.evaluate((el) => { el.logout({ localOnly: true }); el.clientId = ''; });
+    await login.locator('[part=error]').waitFor();
+    assert.deepEqual(await style('error', 'fontSize'), [`${0.875 * 15}px`]);
     await page.context().close();
   });
 });

@@ -1,6 +1,8 @@
 // Finds a Chromium to drive: $CHROME_PATH, then Debian's /usr/bin/chromium (and other
-// common system paths), then the browser Playwright may have downloaded itself.
-import { existsSync } from 'node:fs';
+// common system paths), then chromium / chromium-browser / google-chrome on PATH, then the
+// browser Playwright may have downloaded itself. .ci/run asks this file, so both agree.
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { chromium } from 'playwright';
 
 /** Flags that keep Chromium from stalling on blocked network calls in closed networks (CI). */
@@ -16,6 +18,26 @@ export const CHROMIUM_ARGS = [
 ];
 
 const SYSTEM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+const COMMANDS = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+const isExecutable = (path) => {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The first of COMMANDS found on PATH, as `command -v` would find it. */
+function onPath() {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  for (const command of COMMANDS) {
+    const found = dirs.map((dir) => join(dir, command)).find(isExecutable);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 export function chromiumExecutable() {
   const fromEnv = process.env.CHROME_PATH;
@@ -23,7 +45,7 @@ export function chromiumExecutable() {
     if (!existsSync(fromEnv)) throw new Error(`CHROME_PATH is set to ${fromEnv}, but no file is there.`);
     return fromEnv;
   }
-  const system = SYSTEM_PATHS.find((path) => existsSync(path));
+  const system = SYSTEM_PATHS.find(isExecutable) ?? onPath();
   if (system) return system;
   let bundled;
   try {
@@ -36,7 +58,7 @@ export function chromiumExecutable() {
     'No Chromium found for the browser tests. Install one of:',
     '  - Debian/Ubuntu: sudo apt-get install -y chromium   (gives /usr/bin/chromium)',
     '  - Playwright\'s own build: npx playwright install chromium',
-    '  - or point CHROME_PATH at any Chromium or Chrome binary.',
+    '  - or put chromium (or chromium-browser, google-chrome) on PATH, or point CHROME_PATH at any Chromium or Chrome binary.',
   ].join('\n'));
 }
 
