@@ -3,18 +3,8 @@
  * non-extractable ES256 pair (oauth4webapi's generateKeyPair; BBA §6.3.4.2.2), kept in
  * IndexedDB (structured clone keeps it non-extractable) so that a session restored after
  * a reload can still renew; oauth4webapi's DPoP handle signs the proofs and tracks nonces.
- * Imported on demand: pages without the `dpop` attribute never load it.
  */
-import {
-  allowInsecureRequests,
-  DPoP,
-  generateKeyPair,
-  isDPoPNonceError,
-  protectedResourceRequest,
-  WWWAuthenticateChallengeError,
-  type DPoPHandle,
-} from 'oauth4webapi';
-import { isLoopbackHost } from './config.js';
+import { DPoP, generateKeyPair, type DPoPHandle } from 'oauth4webapi';
 
 const DATABASE = 'closo-login';
 const STORE = 'dpop-keys';
@@ -57,29 +47,4 @@ export async function deleteDpopKey(name: string): Promise<void> {
 
 export function dpopHandle(keyPair: CryptoKeyPair): DPoPHandle {
   return DPoP({}, keyPair);
-}
-
-/**
- * Calls an API with a DPoP-bound token and a fresh proof for this method and URL. A resource
- * server's `use_dpop_nonce` challenge is answered once (the handle keeps nonces per server).
- */
-export async function fetchWithProof(input: RequestInfo | URL, init: RequestInit, accessToken: string, dpop: DPoPHandle): Promise<Response> {
-  const request = new Request(input, init);
-  // Read once: a retry needs the body again.
-  const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.arrayBuffer();
-  const url = new URL(request.url);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await protectedResourceRequest(accessToken, request.method, url, new Headers(request.headers), body, {
-        DPoP: dpop,
-        ...(init.signal ? { signal: init.signal } : {}),
-        // Plain http only to loopback APIs, as for issuers.
-        [allowInsecureRequests]: isLoopbackHost(url.hostname),
-      });
-    } catch (error) {
-      if (!(error instanceof WWWAuthenticateChallengeError)) throw error;
-      if (attempt === 0 && isDPoPNonceError(error)) continue;
-      return error.response;
-    }
-  }
 }

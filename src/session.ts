@@ -9,6 +9,7 @@ import { fetchWithToken } from './api-fetch.js';
 import type { NetworkOptions, TokenSet } from './authorization-server.js';
 import { MAX_RESPONSE_LENGTH, readAuthorizationResponse, sameEndpoint } from './authorization-response.js';
 import { sameOriginPath, type LoginConfig } from './config.js';
+import { deleteDpopKey, dpopHandle, dpopKeyPair } from './dpop.js';
 import { AuthError, toAuthError } from './errors.js';
 import type { IdTokenClaims, LogoutReason, TokenEventDetail } from './events.js';
 import { completeLogin, startLogin } from './login-flow.js';
@@ -268,19 +269,14 @@ export class Session {
   async #net(): Promise<NetworkOptions> {
     if (this.config.dpop === 'off') return this.network;
     // One key per session configuration, under the same name as its stored tokens.
-    if (!this.#dpop) {
-      const handle = import('./dpop.js').then(async ({ dpopHandle, dpopKeyPair }) => dpopHandle(await dpopKeyPair(this.#key)));
-      this.#dpop = handle;
-      // A failed load or key creation is tried again next time.
-      handle.catch(() => { if (this.#dpop === handle) this.#dpop = null; });
-    }
+    this.#dpop ??= dpopKeyPair(this.#key).then(dpopHandle);
     return { ...this.network, dpop: await this.#dpop };
   }
 
   async #forgetDpopKey(): Promise<void> {
     if (this.config.dpop === 'off') return;
     this.#dpop = null;
-    await (await import('./dpop.js')).deleteDpopKey(this.#key);
+    await deleteDpopKey(this.#key);
   }
 
   /**
