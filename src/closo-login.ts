@@ -146,7 +146,7 @@ export class ClosoLogin extends LitElement {
   @property({ attribute: 'logout-uri' }) logoutUri?: string;
 
   /** DPoP (RFC 9449) sender-constrained tokens: absent = off, present = on, `required` = refuse Bearer answers. */
-  @property({ attribute: 'dpop' }) dpop?: string | null;
+  @property({ attribute: 'dpop' }) dpop?: boolean | string | null;
 
   /** `redirect` (default) leaves the page for the provider; `popup` opens it in a popup window. */
   @property({ attribute: 'mode' }) mode: 'redirect' | 'popup' = 'redirect';
