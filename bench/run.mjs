@@ -4,7 +4,7 @@
 //   RUNS=20 (default) · ELEMENT_RUNS=5 · writes bench/RESULTS.md and the README's quote of it.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -42,12 +42,25 @@ for (const [name, lib] of Object.entries(LIBS)) {
 const COUNTS = [1, 10, 100, 1000];
 for (const count of COUNTS) writeFileSync(`${site}many-${count}.html`, page(`${count} elements`, ['/bench/many.js'], ` data-count="${count}">`));
 
+// The floor for any element built on this stack: lit plus exactly the oauth4webapi functions
+// src/ imports, bundled the same way as the peers. Whatever closo-login adds is above it.
+const imported = (from) => [...new Set(readdirSync(here('../src')).filter((f) => f.endsWith('.ts'))
+  .flatMap((f) => [...readFileSync(here(`../src/${f}`), 'utf8').matchAll(new RegExp(`import \\{([^}]*)\\} from '${from}'`, 'g'))])
+  .flatMap((m) => m[1].split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '))))];
+writeFileSync(`${site}dependencies.js`, [
+  `export { ${imported('lit').join(', ')} } from 'lit';`,
+  `export { ${imported('lit/decorators.js').join(', ')} } from 'lit/decorators.js';`,
+  `export { ${imported('oauth4webapi').join(', ')} } from 'oauth4webapi';`,
+].join('\n'));
+await build({ entryPoints: [`${site}dependencies.js`], bundle: true, minify: true, format: 'esm', outfile: `${site}dependencies.min.js`, logLevel: 'error', nodePaths: [here('../node_modules')] });
+
 const sizeOf = (file) => { const code = readFileSync(file); return { min: code.length, gzip: gzipSync(code, { level: 9 }).length }; };
 const sizes = {
   'closo-login': { ...sizeOf(here('../dist/closo-login.min.js')), note: 'drop-in dist/closo-login.min.js (rollup + terser)' },
   'closo-login (npm, esbuild)': { ...sizeOf(`${site}closo-bundled.js`), note: 'import \'closo-login\' + driver' },
   'auth0-spa-js': { ...sizeOf(`${site}auth0.js`), note: 'createAuth0Client + driver' },
   'oidc-client-ts': { ...sizeOf(`${site}oidc.js`), note: 'UserManager + driver' },
+  'lit + oauth4webapi alone': { ...sizeOf(`${site}dependencies.min.js`), note: 'the floor: lit and the oauth4webapi functions src/ imports, nothing else' },
 };
 
 // --- the browser runs ------------------------------------------------------------------------
