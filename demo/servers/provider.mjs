@@ -61,7 +61,7 @@ export async function startProvider({
   /** Settings a test may change while the provider runs. */
   const settings = { accessTokenTTL, requireDpopNonce: false };
   /**
-   * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken,
+   * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken, jwks,
    * revocation: 'error' }. Empty, so off, unless a test sets them.
    */
   const faults = {};
@@ -69,6 +69,22 @@ export async function startProvider({
   const { default: Provider, errors } = await quietly(() => import('oidc-provider'));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+  // Signing keys by name: the tenant's own, and (made on first use) a spare one that hostile
+  // mode can publish and sign ID tokens with, for key rotation and several-key JWKS tests.
+  const signingKeys = { primary: { privateKey, kid: jwk.kid } };
+  const signingKey = (name) => {
+    if (name === 'spare' && !signingKeys.spare) {
+      signingKeys.spare = { privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, kid: randomUUID() };
+    }
+    const key = signingKeys[name];
+    if (!key) throw new Error(`no signing key named ${name}`);
+    return key;
+  };
+  const publicJwk = (name) => {
+    const { privateKey: key, kid } = signingKey(name);
+    const { kty, n, e } = key.export({ format: 'jwk' });
+    return { kty, n, e, kid, alg: 'RS256', use: 'sig' };
+  };
 
   const account = {
     accountId: DEMO_USER.sub,
@@ -248,7 +264,14 @@ export async function startProvider({
           : value);
       }
       if ((faults.token || faults.idToken) && req.method === 'POST' && url.pathname === '/oauth/token') {
-        if (await hostileTokenEndpoint(req, res, faults, { issuer, privateKey, kid: jwk.kid })) return undefined;
+        if (await hostileTokenEndpoint(req, res, faults, { issuer, signingKey })) return undefined;
+      }
+      if (faults.authorization?.hang && url.pathname === '/authorize') {
+        return undefined; // never answers; the socket closes with the server
+      }
+      if (faults.jwks && url.pathname === '/.well-known/jwks.json') {
+        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'cache-control': 'no-store' });
+        return res.end(JSON.stringify({ keys: faults.jwks.map(publicJwk) }));
       }
       if (faults.revocation === 'error' && url.pathname === '/oauth/revoke') {
         res.writeHead(500, { 'access-control-allow-origin': req.headers.origin ?? '*' });
