@@ -42,7 +42,9 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
   const values = () => ({ issuer, clientId, audience, origin, redirectUri: `${origin}/callback` });
   const template = (html) => html.replace(/\{\{(\w+)\}\}/g, (_, name) => escapeHtml(values()[name] ?? ''));
 
-  const server = createServer(async (req, res) => {
+  // Long URLs are accepted (Node's default caps the request head at 16 KB), so that tests can
+  // land on oversized callback URLs and see the element refuse them, not the server.
+  const server = createServer({ maxHeaderSize: 1024 * 1024 }, async (req, res) => {
     const url = new URL(req.url, origin);
     if (!issuer) return sendHtml(res, 503, 'starting');
     try {
