@@ -327,6 +327,13 @@ export async function startProvider({
     requests,
     settings,
     faults,
+    /**
+     * Closes the keep-alive connections browsers hold open to the provider. Chromium silently
+     * sends a request again when a reused connection dies before any answer, so a test of a
+     * dropped connection (faults.token.drop) calls this first to see one request, as on a
+     * fresh connection.
+     */
+    closeIdleConnections: () => server.closeIdleConnections?.(),
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
 }
