@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { DELETE } from '../../demo/servers/hostile.mjs';
-import { events, isTokenRequest, jwtHeader, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+import { events, isRefreshRequest, isTokenRequest, jwtHeader, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const env = useStack();
 const now = () => Math.floor(Date.now() / 1000);
@@ -310,4 +310,76 @@ describe('signing keys (B15)', () => {
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
     await page.context().close();
   });
+});
+
+/**
+ * Refresh answers (the same faults apply to refresh_token POSTs). `ended`: the session is over
+ * (logout session_ended, tokens purged); else it is kept, with its unspent refresh token, for a retry.
+ */
+const badRefreshes = [
+  ['500 HTML', { token: { status: 500, type: 'text/html', body: '<html><b>down</b></html>' } }, 'refresh_failed', { ended: false }],
+  ['connection dropped', { token: { drop: true } }, 'network_error', { ended: false }],
+  ['hanging response', { token: { hang: true } }, 'timeout', { ended: false }],
+  ['400 invalid_grant (D1)', { token: { status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: 'refresh token revoked' }) } }, 'login_required', { ended: true }],
+  ['200 HTML', { token: { status: 200, type: 'text/html', body: '<html>hi</html>' } }, 'login_required', { ended: true }],
+  ['no access_token', { token: { json: { access_token: DELETE } } }, 'login_required', { ended: true }],
+  ['ID token for another sub (OIDC §12.2)', { idToken: { claims: { sub: 'auth0|someone-else' } } }, 'id_token_invalid', { ended: true }],
+  ['ID token with a bad signature', { idToken: { signature: 'bad' } }, 'id_token_invalid', { ended: true }],
+];
+
+describe('hostile refresh answers', () => {
+  const stored = (page) => page.evaluate(() => ({ ...localStorage, ...sessionStorage }));
+  const sessionOf = (area) => {
+    const key = Object.keys(area).find((k) => k.includes(':session:'));
+    return key ? JSON.parse(area[key]) : null;
+  };
+
+  for (const [name, faults, code, { ended }] of badRefreshes) {
+    it(`refresh: ${name} → ${code}, ${ended ? 'the session ends' : 'the session is kept for a retry'}, the refresh token sent once`, async () => {
+      const page = await env.newPage();
+      await logIn(page, `${env.origin}/fixtures/hostile-session.html`);
+      const { refreshToken } = sessionOf(await stored(page));
+      assert.ok(refreshToken);
+      Object.assign(env.provider.faults, faults);
+      const browserSaw = [];
+      page.on('request', (request) => { if (request.url() === `${env.issuer}oauth/token`) browserSaw.push(request.method()); });
+      if (faults.token?.drop) env.provider.closeIdleConnections();
+      const since = env.mark();
+      const started = Date.now();
+      const outcome = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }).then(() => 'resolved', (e) => e.code));
+      assert.equal(outcome, code);
+      assert.ok(Date.now() - started < 4000, `settled in ${Date.now() - started} ms`);
+      await page.waitForTimeout(300); // nothing more may arrive
+      const all = await events(page);
+      const errors = all.filter((e) => e.type === 'auth-error');
+      assert.equal(errors.length, 1, 'exactly one auth-error');
+      assert.equal(errors[0].detail.code, code, errors[0].detail.message);
+      assert.equal(errors[0].bubbles && errors[0].composed && errors[0].isCustomEvent, true);
+      assert.equal(all.filter((e) => e.type === 'token').length, 1, 'no token after the login one');
+      const refreshes = env.requests(since, isRefreshRequest);
+      assert.deepEqual(browserSaw, ['POST'], 'the page sent one refresh request');
+      assert.equal(refreshes.length, 1, 'the provider saw one refresh request, no retry');
+      assert.equal(refreshes[0].body.refresh_token, refreshToken);
+      const area = await stored(page);
+      const logouts = all.filter((e) => e.type === 'logout');
+      if (ended) {
+        assert.deepEqual(logouts.map((e) => e.detail.reason), ['session_ended']);
+        assert.equal(sessionOf(area), null, 'tokens purged from storage');
+        assert.doesNotMatch(JSON.stringify(area), /eyJ[\w-]+\.[\w-]+\./, 'nothing token-like stored');
+        assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
+        await page.getByRole('button', { name: 'Log in' }).waitFor();
+      } else {
+        assert.deepEqual(logouts, [], 'still logged in');
+        assert.equal(sessionOf(area)?.refreshToken, refreshToken, 'the unspent refresh token is kept');
+        assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), true);
+        // Kept for a retry: once the provider answers again, the same refresh token renews.
+        for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+        const retried = env.mark();
+        await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }));
+        assert.equal(env.requests(retried, isRefreshRequest).length, 1);
+        assert.notEqual(sessionOf(await stored(page)).refreshToken, refreshToken, 'rotated on the retry');
+      }
+      await page.context().close();
+    });
+  }
 });
