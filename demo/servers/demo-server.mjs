@@ -3,12 +3,13 @@
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, createRemoteJWKSet, EmbeddedJWK, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createJtiCache, verifyDpopProof } from './dpop-proof.mjs';
 import { escapeHtml, listenLoopback, sendHtml, sendJson, serveStatic } from './http.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 export const ROOT = here('../../');
+export { createJtiCache } from './dpop-proof.mjs';
 
 /**
  * @param {object} options
@@ -76,7 +77,7 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
   /** Test-only: make the API demand a DPoP nonce (RFC 9449 §9), as some resource servers do. */
   const apiSettings = { dpopNonce: null };
   /** jti of the proofs accepted within their freshness window: a proof is good for one request (RFC 9449 §11.1). */
-  const seenProofs = createJtiCache({ windowS: PROOF_WINDOW_S });
+  const seenProofs = createJtiCache();
 
   /**
    * The demo API: a JWT access token verified against the provider's JWKS, iss, aud and exp.
@@ -94,22 +95,11 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
       if (scheme === 'Bearer' && boundTo) throw new Error('this access token is DPoP-bound: send it with Authorization: DPoP and a proof');
       if (scheme === 'DPoP') {
         if (!boundTo) throw new Error('this access token is not DPoP-bound');
-        const proof = req.headers.dpop;
-        if (typeof proof !== 'string') throw new Error('DPoP proof missing');
-        const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256', 'PS256', 'RS256', 'EdDSA'] });
-        const claims = verified.payload;
         const url = new URL(req.url, origin);
-        if (claims.htm !== req.method || claims.htu !== `${url.origin}${url.pathname}`) throw new Error('DPoP proof is for another request');
-        if (typeof claims.iat !== 'number' || Math.abs(Date.now() / 1000 - claims.iat) > PROOF_WINDOW_S) throw new Error('DPoP proof is not fresh');
-        if (typeof claims.jti !== 'string' || claims.jti.length === 0 || claims.jti.length > 256) throw new Error('DPoP proof has no usable jti');
-        if (claims.ath !== createHash('sha256').update(token).digest('base64url')) throw new Error('DPoP proof is for another access token');
-        if (await calculateJwkThumbprint(verified.protectedHeader.jwk) !== boundTo) throw new Error('DPoP proof is signed by another key');
-        if (apiSettings.dpopNonce && claims.nonce !== apiSettings.dpopNonce) {
+        const checked = await verifyDpopProof(req.headers.dpop, { method: req.method, url, accessToken: token, jkt: boundTo, seen: seenProofs, nonce: apiSettings.dpopNonce });
+        if (checked === 'use_dpop_nonce') {
           return sendJson(res, 401, { error: 'use_dpop_nonce' }, challenge('DPoP', 'use_dpop_nonce', { 'dpop-nonce': apiSettings.dpopNonce }));
         }
-        const fresh = seenProofs.add(claims.jti);
-        if (fresh === 'full') throw new Error('too many DPoP proofs at once; try again shortly');
-        if (!fresh) throw new Error('DPoP proof replayed: its jti was used before');
       }
       sendJson(res, 200, { message: 'The API accepted your access token.', scheme, header: protectedHeader, claims: payload });
     } catch (err) {
@@ -125,33 +115,6 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
     apiSettings,
     get csp() { return csp; },
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
-  };
-}
-
-/** Seconds either side of now within which a DPoP proof's iat is accepted. */
-const PROOF_WINDOW_S = 60;
-
-/**
- * A bounded, expiring set of DPoP proof jti values. An entry is kept for as long as its proof
- * could pass the freshness check (twice the window: an iat up to the window in the future,
- * then the window), then dropped. `add` answers true for a new jti, false for a replay, and
- * 'full' when `max` live entries are held (refused rather than forgetting a live jti).
- */
-export function createJtiCache({ windowS = PROOF_WINDOW_S, max = 10_000, now = () => Date.now() / 1000 } = {}) {
-  const expiries = new Map(); // jti -> expiry; insertion order is expiry order
-  return {
-    add(jti) {
-      const t = now();
-      for (const [key, expires] of expiries) {
-        if (expires > t) break;
-        expiries.delete(key);
-      }
-      if (expiries.has(jti)) return false;
-      if (expiries.size >= max) return 'full';
-      expiries.set(jti, t + 2 * windowS);
-      return true;
-    },
-    get size() { return expiries.size; },
   };
 }
 

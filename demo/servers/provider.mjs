@@ -9,8 +9,11 @@
 // - `offline_access` gives a rotating refresh token without `prompt=consent`;
 // - profile and email claims in the ID token; no consent screen for first-party apps;
 // - the token endpoint accepts JSON bodies as well as form bodies;
-// - an unknown audience is answered with access_denied, as Auth0 does.
+// - an unknown audience is answered with access_denied, as Auth0 does;
+// - /userinfo accepts the JWT access token of an API whose aud includes <issuer>userinfo.
 import { createServer } from 'node:http';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createJtiCache, verifyDpopProof } from './dpop-proof.mjs';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { listenLoopback, readBody, sendHtml, escapeHtml } from './http.mjs';
 import { hostileTokenEndpoint, tamperAuthorizationResponse } from './hostile.mjs';
@@ -26,6 +29,10 @@ export const DEMO_USER = Object.freeze({
 export const DEFAULT_AUDIENCE = 'https://api.thecloso.com';
 export const DEFAULT_CLIENT_ID = 'closo-demo-spa';
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+/** Claims /userinfo returns per scope, as the provider's `claims` setting below. */
+const USERINFO_CLAIMS = { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'nickname', 'updated_at'] };
+/** A JWT access token presented to /userinfo (an opaque one goes to oidc-provider). */
+const JWT_CREDENTIALS = /^(Bearer|DPoP) ([\w-]+\.[\w-]+\.[\w-]+)$/i;
 const API_SCOPES = ['read:messages'];
 
 /**
@@ -277,12 +284,55 @@ export async function startProvider({
         res.writeHead(500, { 'access-control-allow-origin': req.headers.origin ?? '*' });
         return res.end('revocation is broken (test fault)');
       }
+      if (url.pathname === '/userinfo' && (req.method === 'GET' || req.method === 'POST') && JWT_CREDENTIALS.test(req.headers.authorization ?? '')) {
+        return await jwtUserinfo(req, res, url);
+      }
       return oidc(req, res);
     } catch (err) {
       res.statusCode = 500;
       res.end(String(err?.message ?? err));
     }
   };
+
+  // Auth0's /userinfo answers for the JWT access tokens it issues for an API, since their aud
+  // includes <issuer>userinfo. oidc-provider's /userinfo cannot: it refuses every access token
+  // that has an audience, and it does not keep JWT access tokens to look them up. Those are
+  // answered here, checked as a resource server checks them (signature, iss, aud, exp, and
+  // for a DPoP-bound token its proof); opaque tokens still go to oidc-provider. As with
+  // Auth0, a JWT access token stays good here until it expires.
+  const accessTokenKeys = createLocalJWKSet({ keys: [publicJwk('primary')] });
+  const seenProofs = createJtiCache();
+  async function jwtUserinfo(req, res, url) {
+    const origin = req.headers.origin;
+    const cors = origin && redirectUris.some((uri) => new URL(uri).origin === origin)
+      ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce', vary: 'Origin' }
+      : { vary: 'Origin' };
+    const [, scheme, token] = JWT_CREDENTIALS.exec(req.headers.authorization);
+    const dpop = scheme.toLowerCase() === 'dpop';
+    const answer = (status, body, extra = {}) => {
+      res.writeHead(status, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store', ...extra });
+      res.end(JSON.stringify(body));
+    };
+    const refuse = (status, error, description) => answer(status, { error, error_description: description },
+      { 'www-authenticate': `${dpop ? 'DPoP' : 'Bearer'} error="${error}", error_description="${description.replace(/["\\]/g, "'")}"` });
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, accessTokenKeys, { issuer, audience: `${issuer}userinfo`, algorithms: ['RS256'] }));
+      const jkt = payload.cnf?.jkt;
+      if (jkt && !dpop) throw new Error('the access token is DPoP-bound: send it with Authorization: DPoP and a proof');
+      if (!jkt && dpop) throw new Error('the access token is not DPoP-bound');
+      if (jkt) await verifyDpopProof(req.headers.dpop, { method: req.method, url, accessToken: token, jkt, seen: seenProofs });
+    } catch (err) {
+      return refuse(401, 'invalid_token', String(err?.message ?? err));
+    }
+    const scopes = new Set(String(payload.scope ?? '').split(' '));
+    if (!scopes.has('openid')) return refuse(403, 'insufficient_scope', 'access token missing openid scope');
+    if (payload.sub !== account.accountId) return refuse(401, 'invalid_token', 'associated account not found');
+    const claims = await account.claims();
+    const body = { sub: payload.sub };
+    for (const scope of scopes) for (const name of USERINFO_CLAIMS[scope] ?? []) body[name] = claims[name];
+    return answer(200, body);
+  }
 
   // Auth0 accepts JSON at /oauth/token; oidc-provider only form bodies. Read the body
   // here and hand it on as a parsed form body (oidc-provider reads req.body then).
