@@ -136,6 +136,24 @@ describe('DPoP', () => {
     await page.context().close();
   });
 
+  it("the provider's /userinfo takes a DPoP-bound access token only with a proof of the page's key", async () => {
+    const page = await env.newPage();
+    const token = await logIn(page, `${env.origin}/fixtures/dpop.html`);
+    const userinfo = `${env.issuer}userinfo`;
+    const viaElement = await page.locator('closo-login').evaluate(async (el, url) => {
+      const response = await el.fetch(url);
+      return { status: response.status, body: await response.json() };
+    }, userinfo);
+    assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
+    assert.equal(viaElement.body.sub, jwtClaims(token.detail.accessToken).sub);
+    // Copied out of the page: as a Bearer token, or with no proof, it is refused.
+    for (const scheme of ['Bearer', 'DPoP']) {
+      const stolen = await fetch(userinfo, { headers: { authorization: `${scheme} ${token.detail.accessToken}` } });
+      assert.equal(stolen.status, 401, scheme);
+    }
+    await page.context().close();
+  });
+
   it('the proof cache is bounded and forgets a jti once its proof could no longer pass', () => {
     let now = 1_000;
     const cache = createJtiCache({ windowS: 60, max: 2, now: () => now });
