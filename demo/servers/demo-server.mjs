@@ -3,12 +3,13 @@
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, createRemoteJWKSet, EmbeddedJWK, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createJtiCache, verifyDpopProof } from './dpop-proof.mjs';
 import { escapeHtml, listenLoopback, sendHtml, sendJson, serveStatic } from './http.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 export const ROOT = here('../../');
+export { createJtiCache } from './dpop-proof.mjs';
 
 /**
  * @param {object} options
@@ -42,7 +43,9 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
   const values = () => ({ issuer, clientId, audience, origin, redirectUri: `${origin}/callback` });
   const template = (html) => html.replace(/\{\{(\w+)\}\}/g, (_, name) => escapeHtml(values()[name] ?? ''));
 
-  const server = createServer(async (req, res) => {
+  // Long URLs are accepted (Node's default caps the request head at 16 KB), so that tests can
+  // land on oversized callback URLs and see the element refuse them, not the server.
+  const server = createServer({ maxHeaderSize: 1024 * 1024 }, async (req, res) => {
     const url = new URL(req.url, origin);
     if (!issuer) return sendHtml(res, 503, 'starting');
     try {
@@ -73,6 +76,8 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
 
   /** Test-only: make the API demand a DPoP nonce (RFC 9449 §9), as some resource servers do. */
   const apiSettings = { dpopNonce: null };
+  /** jti of the proofs accepted within their freshness window: a proof is good for one request (RFC 9449 §11.1). */
+  const seenProofs = createJtiCache();
 
   /**
    * The demo API: a JWT access token verified against the provider's JWKS, iss, aud and exp.
@@ -90,16 +95,9 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
       if (scheme === 'Bearer' && boundTo) throw new Error('this access token is DPoP-bound: send it with Authorization: DPoP and a proof');
       if (scheme === 'DPoP') {
         if (!boundTo) throw new Error('this access token is not DPoP-bound');
-        const proof = req.headers.dpop;
-        if (typeof proof !== 'string') throw new Error('DPoP proof missing');
-        const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256', 'PS256', 'RS256', 'EdDSA'] });
-        const claims = verified.payload;
         const url = new URL(req.url, origin);
-        if (claims.htm !== req.method || claims.htu !== `${url.origin}${url.pathname}`) throw new Error('DPoP proof is for another request');
-        if (typeof claims.iat !== 'number' || Math.abs(Date.now() / 1000 - claims.iat) > 60) throw new Error('DPoP proof is not fresh');
-        if (claims.ath !== createHash('sha256').update(token).digest('base64url')) throw new Error('DPoP proof is for another access token');
-        if (await calculateJwkThumbprint(verified.protectedHeader.jwk) !== boundTo) throw new Error('DPoP proof is signed by another key');
-        if (apiSettings.dpopNonce && claims.nonce !== apiSettings.dpopNonce) {
+        const checked = await verifyDpopProof(req.headers.dpop, { method: req.method, url, accessToken: token, jkt: boundTo, seen: seenProofs, nonce: apiSettings.dpopNonce });
+        if (checked === 'use_dpop_nonce') {
           return sendJson(res, 401, { error: 'use_dpop_nonce' }, challenge('DPoP', 'use_dpop_nonce', { 'dpop-nonce': apiSettings.dpopNonce }));
         }
       }

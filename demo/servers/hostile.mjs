@@ -3,14 +3,19 @@
 //
 // faults.authorization: tamper with the redirect back to the client
 //   { state: 'wrong' | 'missing' | 'duplicate' | <a replayed state value>,
-//     iss: 'wrong' | 'missing', error: '<oauth error>' (keeps the code too when keepCode),
-//     keepCode, extra: { name: value }, tokenInQuery: true, fragment: true }
+//     iss: 'wrong' | 'missing' | 'duplicate', error: '<oauth error>' (keeps the code too when keepCode),
+//     errorDescription, keepCode, extra: { name: value },
+//     tokenInQuery: true (an access_token) | 'id_token' | 'access_token', fragment: true,
+//     hang: true (the authorization endpoint never answers) }
 // faults.token: the token endpoint's answer
 //   { status, body, type }                 answer this instead (the code is not redeemed)
 //   { redirect: true } | { hang: true } | { drop: true } | { delayMs }
 //   { json: { name: value | DELETE } }       change fields of the real answer
 // faults.idToken: the ID token in the real answer, re-signed with the provider's key
-//   { claims: { name: value | DELETE }, header: { ... }, signature: 'bad' | 'none' | 'hs256' }
+//   { claims: { name: value | DELETE }, header: { ... }, signature: 'bad' | 'none' | 'hs256',
+//     key: 'spare' (signed with the provider's second key, under its own kid) }
+// faults.jwks: which keys the JWKS endpoint publishes, e.g. ['primary', 'spare'] or ['spare']
+//   (key rotation; several keys for an ID token without kid)
 import { createHmac, sign } from 'node:crypto';
 
 export const DELETE = '__delete__';
@@ -39,8 +44,12 @@ export function tamperAuthorizationResponse(location, fault, issuer) {
   else if (typeof fault.state === 'string') params.set('state', fault.state);
   if (fault.iss === 'wrong') params.set('iss', `${issuer}1`);
   else if (fault.iss === 'missing') params.delete('iss');
+  else if (fault.iss === 'duplicate') params.append('iss', params.get('iss') ?? issuer);
   for (const [name, value] of Object.entries(fault.extra ?? {})) params.append(name, value);
-  if (fault.tokenInQuery) params.set('access_token', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJpbmplY3RlZCJ9.');
+  if (fault.tokenInQuery) {
+    const name = typeof fault.tokenInQuery === 'string' ? fault.tokenInQuery : 'access_token';
+    params.set(name, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJpbmplY3RlZCJ9.');
+  }
   if (fault.fragment) {
     url.hash = params.toString();
     url.search = '';
@@ -73,7 +82,7 @@ export function tamperIdToken(idToken, fault, privateKey, kid) {
  * Answers the token endpoint according to `faults`, or returns false to let the real
  * endpoint answer (with `transform` set when the answer must be changed on its way out).
  */
-export async function hostileTokenEndpoint(req, res, faults, { issuer, privateKey, kid }) {
+export async function hostileTokenEndpoint(req, res, faults, { issuer, signingKey }) {
   const fault = faults.token ?? {};
   const cors = { 'access-control-allow-origin': req.headers.origin ?? '*' };
   if (fault.drop) {
@@ -103,7 +112,10 @@ export async function hostileTokenEndpoint(req, res, faults, { issuer, privateKe
       let body = chunk;
       try {
         const json = JSON.parse(Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk));
-        if (json.id_token && faults.idToken) json.id_token = tamperIdToken(json.id_token, faults.idToken, privateKey, kid);
+        if (json.id_token && faults.idToken) {
+          const { privateKey, kid } = signingKey(faults.idToken.key ?? 'primary');
+          json.id_token = tamperIdToken(json.id_token, faults.idToken, privateKey, kid);
+        }
         apply(json, fault.json);
         body = JSON.stringify(json);
       } catch {

@@ -9,8 +9,11 @@
 // - `offline_access` gives a rotating refresh token without `prompt=consent`;
 // - profile and email claims in the ID token; no consent screen for first-party apps;
 // - the token endpoint accepts JSON bodies as well as form bodies;
-// - an unknown audience is answered with access_denied, as Auth0 does.
+// - an unknown audience is answered with access_denied, as Auth0 does;
+// - /userinfo accepts the JWT access token of an API whose aud includes <issuer>userinfo.
 import { createServer } from 'node:http';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createJtiCache, verifyDpopProof } from './dpop-proof.mjs';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { listenLoopback, readBody, sendHtml, escapeHtml } from './http.mjs';
 import { hostileTokenEndpoint, tamperAuthorizationResponse } from './hostile.mjs';
@@ -26,6 +29,10 @@ export const DEMO_USER = Object.freeze({
 export const DEFAULT_AUDIENCE = 'https://api.thecloso.com';
 export const DEFAULT_CLIENT_ID = 'closo-demo-spa';
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+/** Claims /userinfo returns per scope, as the provider's `claims` setting below. */
+const USERINFO_CLAIMS = { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'nickname', 'updated_at'] };
+/** A JWT access token presented to /userinfo (an opaque one goes to oidc-provider). */
+const JWT_CREDENTIALS = /^(Bearer|DPoP) ([\w-]+\.[\w-]+\.[\w-]+)$/i;
 const API_SCOPES = ['read:messages'];
 
 /**
@@ -61,7 +68,7 @@ export async function startProvider({
   /** Settings a test may change while the provider runs. */
   const settings = { accessTokenTTL, requireDpopNonce: false };
   /**
-   * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken,
+   * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken, jwks,
    * revocation: 'error' }. Empty, so off, unless a test sets them.
    */
   const faults = {};
@@ -69,6 +76,22 @@ export async function startProvider({
   const { default: Provider, errors } = await quietly(() => import('oidc-provider'));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+  // Signing keys by name: the tenant's own, and (made on first use) a spare one that hostile
+  // mode can publish and sign ID tokens with, for key rotation and several-key JWKS tests.
+  const signingKeys = { primary: { privateKey, kid: jwk.kid } };
+  const signingKey = (name) => {
+    if (name === 'spare' && !signingKeys.spare) {
+      signingKeys.spare = { privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, kid: randomUUID() };
+    }
+    const key = signingKeys[name];
+    if (!key) throw new Error(`no signing key named ${name}`);
+    return key;
+  };
+  const publicJwk = (name) => {
+    const { privateKey: key, kid } = signingKey(name);
+    const { kty, n, e } = key.export({ format: 'jwk' });
+    return { kty, n, e, kid, alg: 'RS256', use: 'sig' };
+  };
 
   const account = {
     accountId: DEMO_USER.sub,
@@ -248,11 +271,21 @@ export async function startProvider({
           : value);
       }
       if ((faults.token || faults.idToken) && req.method === 'POST' && url.pathname === '/oauth/token') {
-        if (await hostileTokenEndpoint(req, res, faults, { issuer, privateKey, kid: jwk.kid })) return undefined;
+        if (await hostileTokenEndpoint(req, res, faults, { issuer, signingKey })) return undefined;
+      }
+      if (faults.authorization?.hang && url.pathname === '/authorize') {
+        return undefined; // never answers; the socket closes with the server
+      }
+      if (faults.jwks && url.pathname === '/.well-known/jwks.json') {
+        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'cache-control': 'no-store' });
+        return res.end(JSON.stringify({ keys: faults.jwks.map(publicJwk) }));
       }
       if (faults.revocation === 'error' && url.pathname === '/oauth/revoke') {
         res.writeHead(500, { 'access-control-allow-origin': req.headers.origin ?? '*' });
         return res.end('revocation is broken (test fault)');
+      }
+      if (url.pathname === '/userinfo' && (req.method === 'GET' || req.method === 'POST') && JWT_CREDENTIALS.test(req.headers.authorization ?? '')) {
+        return await jwtUserinfo(req, res, url);
       }
       return oidc(req, res);
     } catch (err) {
@@ -260,6 +293,46 @@ export async function startProvider({
       res.end(String(err?.message ?? err));
     }
   };
+
+  // Auth0's /userinfo answers for the JWT access tokens it issues for an API, since their aud
+  // includes <issuer>userinfo. oidc-provider's /userinfo cannot: it refuses every access token
+  // that has an audience, and it does not keep JWT access tokens to look them up. Those are
+  // answered here, checked as a resource server checks them (signature, iss, aud, exp, and
+  // for a DPoP-bound token its proof); opaque tokens still go to oidc-provider. As with
+  // Auth0, a JWT access token stays good here until it expires.
+  const accessTokenKeys = createLocalJWKSet({ keys: [publicJwk('primary')] });
+  const seenProofs = createJtiCache();
+  async function jwtUserinfo(req, res, url) {
+    const origin = req.headers.origin;
+    const cors = origin && redirectUris.some((uri) => new URL(uri).origin === origin)
+      ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'WWW-Authenticate, DPoP-Nonce', vary: 'Origin' }
+      : { vary: 'Origin' };
+    const [, scheme, token] = JWT_CREDENTIALS.exec(req.headers.authorization);
+    const dpop = scheme.toLowerCase() === 'dpop';
+    const answer = (status, body, extra = {}) => {
+      res.writeHead(status, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store', ...extra });
+      res.end(JSON.stringify(body));
+    };
+    const refuse = (status, error, description) => answer(status, { error, error_description: description },
+      { 'www-authenticate': `${dpop ? 'DPoP' : 'Bearer'} error="${error}", error_description="${description.replace(/["\\]/g, "'")}"` });
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, accessTokenKeys, { issuer, audience: `${issuer}userinfo`, algorithms: ['RS256'] }));
+      const jkt = payload.cnf?.jkt;
+      if (jkt && !dpop) throw new Error('the access token is DPoP-bound: send it with Authorization: DPoP and a proof');
+      if (!jkt && dpop) throw new Error('the access token is not DPoP-bound');
+      if (jkt) await verifyDpopProof(req.headers.dpop, { method: req.method, url, accessToken: token, jkt, seen: seenProofs });
+    } catch (err) {
+      return refuse(401, 'invalid_token', String(err?.message ?? err));
+    }
+    const scopes = new Set(String(payload.scope ?? '').split(' '));
+    if (!scopes.has('openid')) return refuse(403, 'insufficient_scope', 'access token missing openid scope');
+    if (payload.sub !== account.accountId) return refuse(401, 'invalid_token', 'associated account not found');
+    const claims = await account.claims();
+    const body = { sub: payload.sub };
+    for (const scope of scopes) for (const name of USERINFO_CLAIMS[scope] ?? []) body[name] = claims[name];
+    return answer(200, body);
+  }
 
   // Auth0 accepts JSON at /oauth/token; oidc-provider only form bodies. Read the body
   // here and hand it on as a parsed form body (oidc-provider reads req.body then).
@@ -304,6 +377,13 @@ export async function startProvider({
     requests,
     settings,
     faults,
+    /**
+     * Closes the keep-alive connections browsers hold open to the provider. Chromium silently
+     * sends a request again when a reused connection dies before any answer, so a test of a
+     * dropped connection (faults.token.drop) calls this first to see one request, as on a
+     * fresh connection.
+     */
+    closeIdleConnections: () => server.closeIdleConnections?.(),
     close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
   };
 }

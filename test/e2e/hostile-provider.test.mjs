@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { DELETE } from '../../demo/servers/hostile.mjs';
-import { events, isTokenRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+import { events, isRefreshRequest, isTokenRequest, jwtHeader, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const env = useStack();
 const now = () => Math.floor(Date.now() / 1000);
@@ -29,6 +29,9 @@ const badResponses = [
   ['access_token in the query (A15)', { authorization: { tokenInQuery: true } }, 'authorization_failed'],
   ['response in the fragment', { authorization: { fragment: true } }, 'authorization_failed'],
   ['huge parameter', { authorization: { extra: { padding: 'x'.repeat(10_000) } } }, 'authorization_failed'],
+  ['error with the iss of another issuer', { authorization: { error: 'access_denied', iss: 'wrong' } }, 'iss_mismatch'],
+  ['iss duplicated', { authorization: { iss: 'duplicate' } }, 'iss_mismatch'],
+  ['id_token in the query together with a code (A15)', { authorization: { tokenInQuery: 'id_token' } }, 'authorization_failed'],
 ];
 
 /** Cases where the token endpoint or the ID token is bad: one token request, then REJECT. */
@@ -47,12 +50,22 @@ const badTokens = [
   ['ID token HS256 (B3)', { idToken: { signature: 'hs256' } }, 'id_token_invalid'],
   ['ID token bad signature (B1)', { idToken: { signature: 'bad' } }, 'id_token_invalid'],
   ['ID token crit header (B14)', { idToken: { header: { crit: ['exp'], exp: 1 } } }, 'id_token_invalid'],
+  ['ID token nonce missing', { idToken: { claims: { nonce: DELETE } } }, 'id_token_invalid'],
+  ['ID token exp missing (B7)', { idToken: { claims: { exp: DELETE } } }, 'id_token_invalid'],
+  ['ID token iss missing (B4)', { idToken: { claims: { iss: DELETE } } }, 'id_token_invalid'],
+  ['ID token with several aud and no azp', { idToken: { claims: { aud: ['closo-demo-spa', 'other'], azp: DELETE } } }, 'id_token_invalid'],
+  ['ID token with one aud and a wrong azp', { idToken: { claims: { aud: 'closo-demo-spa', azp: 'other' } } }, 'id_token_invalid'],
+  ['ID token signed under an unknown kid', { idToken: { header: { kid: 'no-such-key' } } }, 'id_token_invalid'],
+  ['ID token without kid while the JWKS has several keys (B15)', { jwks: ['primary', 'spare'], idToken: { header: { kid: DELETE } } }, 'id_token_invalid'],
   ['token endpoint 500 HTML (C1)', { token: { status: 500, type: 'text/html', body: '<html><b>oops</b></html>' } }, 'token_exchange_failed'],
   ['token endpoint 200 HTML (C2)', { token: { status: 200, type: 'text/html', body: '<html>hi</html>' } }, 'token_exchange_failed'],
   ['token endpoint truncated JSON', { token: { body: '{"access_token":"abc","tok' } }, 'token_exchange_failed'],
   ['token endpoint null', { token: { body: 'null' } }, 'token_exchange_failed'],
   ['token endpoint []', { token: { body: '[]' } }, 'token_exchange_failed'],
   ['token endpoint redirect', { token: { redirect: true } }, 'token_exchange_failed'],
+  ['token endpoint 400 invalid_grant (C1)', { token: { status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: 'grant request is invalid' }) } }, 'token_exchange_failed'],
+  ['token endpoint JSON body a bare string', { token: { body: '"eyJhbGciOiJSUzI1NiJ9.e30.x"' } }, 'token_exchange_failed'],
+  ['access_token not a string (C7)', { token: { json: { access_token: 42 } } }, 'token_exchange_failed'],
   ['no access_token (C7)', { token: { json: { access_token: DELETE } } }, 'token_exchange_failed'],
   ['unknown token_type (C6)', { token: { json: { token_type: 'mac' } } }, 'token_exchange_failed'],
   ['token_type missing', { token: { json: { token_type: DELETE } } }, 'token_exchange_failed'],
@@ -64,19 +77,27 @@ const badTokens = [
   ['connection dropped (C3)', { token: { drop: true } }, 'network_error'],
 ];
 
-async function attempt(faults) {
+async function attempt(faults, { prepare } = {}) {
   const page = await env.newPage();
+  const prepared = await prepare?.(page);
   await page.goto(`${env.origin}/fixtures/hostile.html`);
   Object.assign(env.provider.faults, faults);
   const since = env.mark();
   const started = Date.now();
   await page.getByRole('button', { name: 'Log in' }).click();
   await logInAtProvider(page);
-  const [error] = await waitForEvents(page, 'auth-error');
-  return { page, since, error, took: Date.now() - started };
+  const [error] = await waitForOutcome(page);
+  return { page, since, error, took: Date.now() - started, prepared };
+}
+
+/** Waits for the first token or auth-error event: a token where an error was due fails fast. */
+async function waitForOutcome(page) {
+  await page.waitForFunction(() => window.__closoEvents.some((e) => e.type === 'token' || e.type === 'auth-error'));
+  return (await events(page)).filter((e) => e.type === 'token' || e.type === 'auth-error');
 }
 
 async function assertRejected({ page, since, error }, code, { tokenRequests }) {
+  assert.equal(error.type, 'auth-error', `expected auth-error ${code}, got a ${error.type} event`);
   assert.equal(error.detail.code, code, error.detail.message);
   assert.equal(error.isCustomEvent && error.bubbles && error.composed, true);
   await page.waitForTimeout(100); // nothing more may arrive
@@ -110,6 +131,21 @@ describe('hostile authorization responses', () => {
       await assertRejected(await attempt(faults), code, { tokenRequests: 0 });
     });
   }
+
+  it('a pending login older than ten minutes → login_expired, token endpoint never called', async () => {
+    // The user lingered at the provider: the pending login is aged before the callback page reads it.
+    const result = await attempt({}, {
+      prepare: (page) => page.addInitScript(() => {
+        if (!/[?&]code=/.test(location.search)) return;
+        for (const key of Object.keys(sessionStorage).filter((k) => k.includes(':login:'))) {
+          const login = JSON.parse(sessionStorage.getItem(key));
+          sessionStorage.setItem(key, JSON.stringify({ ...login, createdAt: login.createdAt - 11 * 60_000, expiresAt: login.expiresAt - 11 * 60_000 }));
+        }
+      }),
+    });
+    await result.prepared.dispose(); // the next login is not aged
+    await assertRejected(result, 'login_expired', { tokenRequests: 0 });
+  });
 
   it('extra parameters (session_state, utm_*) are ignored (A13)', async () => {
     env.provider.faults.authorization = { extra: { session_state: 'x', utm_source: 'mail', foo: 'bar' } };
@@ -162,28 +198,188 @@ describe('hostile token endpoint and ID tokens', () => {
     await page.context().close();
   });
 
-  it('never sends a code twice: the provider refuses a reused code, and the element never replays one', async () => {
-    let callback;
+  it('a code redeemed once is refused the second time (invalid_grant, the grant revoked), and the element never sends it again', async () => {
     const page = await env.newPage();
-    page.on('framenavigated', (frame) => { if (frame.url().includes('code=')) callback = frame.url(); });
+    let callback;
+    page.on('framenavigated', (frame) => { if (frame === page.mainFrame() && frame.url().includes('code=')) callback ??= frame.url(); });
     await page.goto(`${env.origin}/fixtures/hostile.html`);
-    Object.assign(env.provider.faults, { token: { drop: true } });
+    const since = env.mark();
     await page.getByRole('button', { name: 'Log in' }).click();
     await logInAtProvider(page);
-    await waitForEvents(page, 'auth-error');
-    delete env.provider.faults.token;
-    const since = env.mark();
-    await page.goto(callback); // the same response again
-    await page.getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(200);
-    assert.equal(env.requests(since, isTokenRequest).length, 0);
-    const code = new URL(callback).searchParams.get('code');
-    const reuse = await fetch(`${env.issuer}oauth/token`, {
+    await waitForEvents(page, 'token');
+    // The element redeemed the code once, with the real PKCE verifier.
+    const [redemption] = env.requests(since, isTokenRequest);
+    assert.equal(env.requests(since, isTokenRequest).length, 1);
+    assert.equal(redemption.body.code, new URL(callback).searchParams.get('code'));
+    assert.match(redemption.body.code_verifier, /^[\w.~-]{43,128}$/);
+
+    // A real reuse: the exact redemption (same code, same verifier) replayed from outside.
+    const replay = await fetch(`${env.issuer}oauth/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: env.clientId, redirect_uri: `${env.origin}/fixtures/hostile.html`, code_verifier: 'x'.repeat(43) }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: env.origin },
+      body: new URLSearchParams(redemption.body),
     });
-    assert.equal((await reuse.json()).error, 'invalid_grant');
+    assert.equal(replay.status, 400);
+    assert.equal((await replay.json()).error, 'invalid_grant');
+    // The provider revoked what the code had granted (RFC 6749 §4.1.2): the page's renewal is refused.
+    const renewal = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }).then(() => 'renewed', (e) => e.code));
+    assert.equal(renewal, 'login_required');
+
+    // The same response again (Back, a reload, a bookmarked callback): nothing is sent.
+    const again = env.mark();
+    await page.goto(callback);
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    await page.waitForTimeout(300);
+    assert.equal(env.requests(again, isTokenRequest).length, 0, 'the element never sends a code twice');
+    assert.equal((await events(page)).length, 0, 'and reports nothing for a response it does not own');
     await page.context().close();
   });
+
+  it('after a dropped connection the code is not sent again, though it was still redeemable', async () => {
+    const page = await env.newPage();
+    let callback;
+    page.on('framenavigated', (frame) => { if (frame === page.mainFrame() && frame.url().includes('code=')) callback ??= frame.url(); });
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    Object.assign(env.provider.faults, { token: { drop: true } });
+    const since = env.mark();
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'network_error');
+    delete env.provider.faults.token;
+    const [lost] = env.requests(since, isTokenRequest); // the request that died before oidc-provider saw it
+    assert.equal(env.requests(since, isTokenRequest).length, 1);
+    await page.goto(callback); // the same response again
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    await page.waitForTimeout(300);
+    assert.equal(env.requests(since, isTokenRequest).length, 1, 'the element did not send the code again');
+    // The code was live: the element's restraint, not the provider, kept it unused. Once redeemed, it is spent.
+    const redeem = () => fetch(`${env.issuer}oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: env.origin },
+      body: new URLSearchParams(lost.body),
+    });
+    const first = await redeem();
+    assert.equal(first.status, 200, JSON.stringify(await first.clone().json()));
+    assert.equal((await (await redeem()).json()).error, 'invalid_grant');
+    await page.context().close();
+  });
+});
+
+describe('signing keys (B15)', () => {
+  const isJwksRequest = (r) => r.path === '/.well-known/jwks.json';
+
+  it('an ID token without kid verifies when the JWKS has a single key', async () => {
+    env.provider.faults.idToken = { header: { kid: DELETE } };
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(jwtHeader(token.detail.idToken).kid, undefined);
+    assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
+    await page.context().close();
+  });
+
+  it('after a key rotation, a new login in the same tab fetches the keys again and verifies', async () => {
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [first] = await waitForEvents(page, 'token');
+    await page.locator('closo-login').evaluate((el) => el.logout({ localOnly: true }));
+
+    // The tenant rotates: it publishes a second key and signs ID tokens with it. The page
+    // cached the old key set two minutes ago (older than oauth4webapi's 60 s refetch guard).
+    Object.assign(env.provider.faults, { jwks: ['primary', 'spare'], idToken: { key: 'spare' } });
+    await page.evaluate(() => {
+      const key = Object.keys(sessionStorage).find((k) => k.startsWith('closo-login:jwks:'));
+      const cached = JSON.parse(sessionStorage.getItem(key));
+      cached.value.uat -= 120;
+      sessionStorage.setItem(key, JSON.stringify(cached));
+    });
+    const since = env.mark();
+    const landed = page.waitForURL(/[?&]code=/, { waitUntil: 'commit' });
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await landed;
+    const [outcome] = await waitForOutcome(page);
+    assert.equal(outcome.type, 'token', JSON.stringify(outcome.detail));
+    const second = outcome;
+    assert.notEqual(jwtHeader(second.detail.idToken).kid, jwtHeader(first.detail.idToken).kid, 'signed with the new key');
+    assert.equal(env.requests(since, isJwksRequest).length, 1, 'the new key set was fetched once');
+    assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
+    await page.context().close();
+  });
+});
+
+/**
+ * Refresh answers (the same faults apply to refresh_token POSTs). `ended`: the session is over
+ * (logout session_ended, tokens purged); else it is kept, with its unspent refresh token, for a retry.
+ */
+const badRefreshes = [
+  ['500 HTML', { token: { status: 500, type: 'text/html', body: '<html><b>down</b></html>' } }, 'refresh_failed', { ended: false }],
+  ['connection dropped', { token: { drop: true } }, 'network_error', { ended: false }],
+  ['hanging response', { token: { hang: true } }, 'timeout', { ended: false }],
+  ['400 invalid_grant (D1)', { token: { status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: 'refresh token revoked' }) } }, 'login_required', { ended: true }],
+  ['200 HTML', { token: { status: 200, type: 'text/html', body: '<html>hi</html>' } }, 'login_required', { ended: true }],
+  ['no access_token', { token: { json: { access_token: DELETE } } }, 'login_required', { ended: true }],
+  ['ID token for another sub (OIDC §12.2)', { idToken: { claims: { sub: 'auth0|someone-else' } } }, 'id_token_invalid', { ended: true }],
+  ['ID token with a bad signature', { idToken: { signature: 'bad' } }, 'id_token_invalid', { ended: true }],
+];
+
+describe('hostile refresh answers', () => {
+  const stored = (page) => page.evaluate(() => ({ ...localStorage, ...sessionStorage }));
+  const sessionOf = (area) => {
+    const key = Object.keys(area).find((k) => k.includes(':session:'));
+    return key ? JSON.parse(area[key]) : null;
+  };
+
+  for (const [name, faults, code, { ended }] of badRefreshes) {
+    it(`refresh: ${name} → ${code}, ${ended ? 'the session ends' : 'the session is kept for a retry'}, the refresh token sent once`, async () => {
+      const page = await env.newPage();
+      await logIn(page, `${env.origin}/fixtures/hostile-session.html`);
+      const { refreshToken } = sessionOf(await stored(page));
+      assert.ok(refreshToken);
+      Object.assign(env.provider.faults, faults);
+      const browserSaw = [];
+      page.on('request', (request) => { if (request.url() === `${env.issuer}oauth/token`) browserSaw.push(request.method()); });
+      if (faults.token?.drop) env.provider.closeIdleConnections();
+      const since = env.mark();
+      const started = Date.now();
+      const outcome = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }).then(() => 'resolved', (e) => e.code));
+      assert.equal(outcome, code);
+      assert.ok(Date.now() - started < 4000, `settled in ${Date.now() - started} ms`);
+      await page.waitForTimeout(300); // nothing more may arrive
+      const all = await events(page);
+      const errors = all.filter((e) => e.type === 'auth-error');
+      assert.equal(errors.length, 1, 'exactly one auth-error');
+      assert.equal(errors[0].detail.code, code, errors[0].detail.message);
+      assert.equal(errors[0].bubbles && errors[0].composed && errors[0].isCustomEvent, true);
+      assert.equal(all.filter((e) => e.type === 'token').length, 1, 'no token after the login one');
+      const refreshes = env.requests(since, isRefreshRequest);
+      assert.deepEqual(browserSaw, ['POST'], 'the page sent one refresh request');
+      assert.equal(refreshes.length, 1, 'the provider saw one refresh request, no retry');
+      assert.equal(refreshes[0].body.refresh_token, refreshToken);
+      const area = await stored(page);
+      const logouts = all.filter((e) => e.type === 'logout');
+      if (ended) {
+        assert.deepEqual(logouts.map((e) => e.detail.reason), ['session_ended']);
+        assert.equal(sessionOf(area), null, 'tokens purged from storage');
+        assert.doesNotMatch(JSON.stringify(area), /eyJ[\w-]+\.[\w-]+\./, 'nothing token-like stored');
+        assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
+        await page.getByRole('button', { name: 'Log in' }).waitFor();
+      } else {
+        assert.deepEqual(logouts, [], 'still logged in');
+        assert.equal(sessionOf(area)?.refreshToken, refreshToken, 'the unspent refresh token is kept');
+        assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), true);
+        // Kept for a retry: once the provider answers again, the same refresh token renews.
+        for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+        const retried = env.mark();
+        await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }));
+        assert.equal(env.requests(retried, isRefreshRequest).length, 1);
+        assert.notEqual(sessionOf(await stored(page)).refreshToken, refreshToken, 'rotated on the retry');
+      }
+      await page.context().close();
+    });
+  }
 });

@@ -14,7 +14,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(() => {
   env.provider.settings.accessTokenTTL = 3600;
-  delete env.provider.faults.revocation;
+  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
 });
 
 describe('renewal', () => {
@@ -88,6 +88,39 @@ describe('renewal', () => {
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: thief.refresh_token, client_id: env.clientId }),
     });
     assert.equal((await again.json()).error, 'invalid_grant');
+    await page.context().close();
+  });
+});
+
+describe('a sleeping tab', () => {
+  it('renews at once on visibilitychange when the token expired while its timers slept', async () => {
+    env.provider.settings.accessTokenTTL = 3;
+    const page = await env.newPage();
+    // A sleeping tab: its timers do not fire (long ones are held, never run), and the page
+    // can be hidden and shown again.
+    await page.addInitScript(() => {
+      const setTimer = window.setTimeout;
+      window.__heldTimers = 0;
+      window.setTimeout = (fn, delay, ...args) => (delay >= 1000 ? (window.__heldTimers++, -1) : setTimer(fn, delay, ...args));
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => window.__visibility ?? 'visible' });
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => window.__visibility === 'hidden' });
+    });
+    const setVisibility = (state) => page.evaluate((value) => { window.__visibility = value; document.dispatchEvent(new Event('visibilitychange')); }, state);
+    const first = await logIn(page, `${env.origin}/fixtures/memory.html`);
+    assert.ok(await page.evaluate(() => window.__heldTimers) >= 1, 'the renewal timer was held');
+    const since = env.mark();
+    await setVisibility('hidden');
+    await page.waitForFunction((expiresAt) => Date.now() > expiresAt + 200, first.detail.expiresAt, { timeout: 6000 });
+    assert.equal(env.requests(since, isRefreshRequest).length, 0, 'nothing renewed while asleep');
+
+    await setVisibility('visible');
+    const [, renewed] = await waitForEvents(page, 'token', 2);
+    assert.equal(env.requests(since, isRefreshRequest).length, 1, 'one renewal on waking');
+    assert.notEqual(renewed.detail.accessToken, first.detail.accessToken);
+    assert.ok(renewed.detail.expiresAt > Date.now());
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 0 })), renewed.detail.accessToken);
+    assert.equal(env.requests(since, isRefreshRequest).length, 1);
+    assert.equal((await events(page)).filter((e) => e.type === 'auth-error' || e.type === 'logout').length, 0);
     await page.context().close();
   });
 });
@@ -183,6 +216,46 @@ describe('restoring the session after a reload', () => {
     await page.context().close();
   });
 
+  it('storage=local: a reload with a valid token restores without any network request', async () => {
+    const page = await env.newPage();
+    const token = await logIn(page, `${env.origin}/fixtures/storage-local.html`);
+    const providerOrigin = new URL(env.issuer).origin;
+    const toProvider = [];
+    page.on('request', (request) => { if (new URL(request.url()).origin === providerOrigin) toProvider.push(request.url()); });
+    const since = env.mark();
+    await page.reload();
+    const [restored] = await waitForEvents(page, 'token');
+    assert.equal(restored.detail.accessToken, token.detail.accessToken);
+    await page.locator('closo-login').getByText(DEMO_USER.name).waitFor();
+    await page.waitForTimeout(300);
+    assert.deepEqual(toProvider, [], 'the browser sent nothing to the provider');
+    assert.equal(env.requests(since).length, 0);
+    await page.context().close();
+  });
+
+  it('storage=memory with silent: a hanging provider ends in exactly one timeout, not a stuck page', async () => {
+    env.provider.faults.authorization = { hang: true };
+    const page = await env.newPage();
+    const since = env.mark();
+    const started = Date.now();
+    await page.goto(`${env.origin}/fixtures/silent-timeout.html`);
+    const [error] = await waitForEvents(page, 'auth-error');
+    const took = Date.now() - started;
+    assert.equal(error.detail.code, 'timeout', error.detail.message);
+    assert.equal(error.bubbles && error.composed && error.isCustomEvent, true);
+    assert.ok(took >= 1900 && took < 4500, `timed out after ${took} ms (timeout="2")`);
+    const [authorize] = env.requests(since, isAuthorizeRequest);
+    assert.equal(authorize.params.prompt, 'none', 'the iframe reached the provider');
+    await page.waitForTimeout(500);
+    const all = await events(page);
+    assert.deepEqual(all.map((e) => e.type), ['auth-error'], 'one auth-error, no token');
+    assert.equal(await page.locator('iframe').count(), 0, 'the iframe is removed');
+    assert.equal(await page.getByRole('button', { name: 'Log in' }).isEnabled(), true);
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
+    assert.equal(env.requests(since, isTokenRequest).length, 0);
+    await page.context().close();
+  });
+
   it('storage=memory with silent: reports login_required when the provider has no session', async () => {
     const page = await env.newPage();
     const started = Date.now();
@@ -219,6 +292,45 @@ describe('many tabs', () => {
     await page2.getByRole('button', { name: 'Log in' }).waitFor();
     assert.equal(await storedSession(page2), null);
     await page1.context().close();
+  });
+
+  it('five tabs renewing at the same moment, 20 rounds: each refresh token reaches the provider once, nobody is logged out', async (t) => {
+    const first = await env.newPage();
+    await logIn(first, `${env.origin}/fixtures/storage-local.html`);
+    const tabs = [first];
+    for (let i = 1; i < 5; i++) {
+      const tab = await env.newPage(first.context());
+      await tab.goto(`${env.origin}/fixtures/storage-local.html`);
+      await waitForEvents(tab, 'token');
+      tabs.push(tab);
+    }
+    const since = env.mark();
+    const rounds = 20;
+    const perRound = [];
+    const failed = [];
+    for (let round = 0; round < rounds; round++) {
+      const mark = env.mark();
+      const at = Date.now() + 100; // one shared start instant for the five tabs
+      const results = await Promise.all(tabs.map((tab) => tab.locator('closo-login').evaluate(async (el, startAt) => {
+        await new Promise((resolve) => setTimeout(resolve, startAt - Date.now()));
+        return el.getAccessToken({ minValidity: 1e9 }).then((token) => ({ token }), (e) => ({ code: e.code }));
+      }, at)));
+      const refreshes = env.requests(mark, isRefreshRequest).map((r) => r.body.refresh_token);
+      perRound.push(refreshes.length);
+      if (results.some((r) => r.code) || new Set(refreshes).size !== refreshes.length) failed.push(round);
+    }
+    const sent = new Map();
+    for (const r of env.requests(since, isRefreshRequest)) sent.set(r.body.refresh_token, (sent.get(r.body.refresh_token) ?? 0) + 1);
+    const reused = [...sent.values()].filter((n) => n > 1).length;
+    t.diagnostic(`refresh requests per round: ${perRound.join(' ')}; rounds with a reuse or an error: ${failed.length}/${rounds}; refresh tokens sent more than once: ${reused}`);
+    assert.equal(reused, 0, 'a refresh token was sent twice (reuse detection would end the session)');
+    for (const [i, tab] of tabs.entries()) {
+      const seen = (await events(tab)).filter((e) => e.type === 'logout' || e.type === 'auth-error');
+      assert.deepEqual(seen.map((e) => `${e.type}:${e.detail.code ?? e.detail.reason}`), [], `tab ${i + 1}`);
+      assert.equal(await tab.locator('closo-login').evaluate((el) => el.authenticated), true, `tab ${i + 1} logged in`);
+    }
+    assert.deepEqual(failed, []);
+    await first.context().close();
   });
 
   it('a login in one tab reaches the other tabs (storage=local)', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DEMO_USER, base64urlSha256, cspViolations, events, isAuthorizeRequest, isTokenRequest, jwtClaims, jwtHeader, logInAtProvider, useStack, waitForEvents,
+  DEMO_USER, base64urlSha256, cspViolations, events, isAuthorizeRequest, isTokenRequest, jwtClaims, jwtHeader, logIn, logInAtProvider, useStack, waitForEvents,
 } from './harness.mjs';
 
 const AUDIENCE = 'https://api.thecloso.com';
@@ -117,6 +117,36 @@ describe('redirect login on the demo page', () => {
     assert.equal(authorize.params.login_hint, DEMO_USER.email);
     assert.equal(authorize.params.screen_hint, 'login');
     assert.equal(await page.getByLabel('Email').inputValue(), DEMO_USER.email, 'the provider used login_hint');
+    await page.context().close();
+  });
+});
+
+describe('userinfo', () => {
+  it("the provider's /userinfo answers for the API access token the login gave (its aud includes <issuer>userinfo), as Auth0's does", async () => {
+    const page = await env.newPage();
+    const token = await logIn(page, `${env.origin}/fixtures/memory.html`);
+    assert.ok(jwtClaims(token.detail.accessToken).aud.includes(`${env.issuer}userinfo`));
+    const userinfo = `${env.issuer}userinfo`;
+    // From the page, through the element (Authorization: Bearer, cross-origin with CORS).
+    const viaElement = await page.locator('closo-login').evaluate(async (el, url) => {
+      const response = await el.fetch(url);
+      return { status: response.status, body: await response.json() };
+    }, userinfo);
+    assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
+    assert.deepEqual(viaElement.body, {
+      sub: DEMO_USER.sub, name: DEMO_USER.name, nickname: DEMO_USER.nickname, updated_at: viaElement.body.updated_at, email: DEMO_USER.email, email_verified: true,
+    });
+    const [seen] = env.requests(0, (r) => r.path === '/userinfo' && r.method === 'GET').slice(-1);
+    assert.equal(seen.params.access_token, undefined, 'the token travels in the header, never the URL');
+    // The same token altered, or no token, is refused.
+    const [header, payload, signature] = token.detail.accessToken.split('.');
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...jwtClaims(token.detail.accessToken), sub: 'auth0|someone-else' })).toString('base64url')}.${signature}`;
+    for (const bad of [forged, `${header}.${payload}.${signature.slice(0, -4)}AAAA`]) {
+      const refused = await fetch(userinfo, { headers: { authorization: `Bearer ${bad}` } });
+      assert.equal(refused.status, 401);
+      assert.match(refused.headers.get('www-authenticate'), /^Bearer error="invalid_token"/);
+    }
+    assert.equal((await fetch(userinfo)).status, 401, "no token");
     await page.context().close();
   });
 });

@@ -1,10 +1,17 @@
 // Page-level defences: open redirects, Referer leaks, strict CSP, broken storage,
 // oversized callbacks.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { cspViolations, events, isAuthorizeRequest, isTokenRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
-const env = useStack();
+// The fixtures once more under /nocsp/, served without a Content-Security-Policy: there an HTML
+// sink would run injected script, so a test of text-only rendering can fail.
+const env = useStack({}, { '/nocsp/': { dir: fileURLToPath(new URL('./fixtures', import.meta.url)), csp: false } });
+
+afterEach(() => {
+  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+});
 
 describe('page-level defences', () => {
   it('comes back only to same-origin paths (RFC 9700 §4.11.1)', async () => {
@@ -61,20 +68,98 @@ describe('page-level defences', () => {
     await page.context().close();
   });
 
-  it('rejects huge and malformed callback URLs quickly, without storing anything', async () => {
-    const page = await env.newPage();
-    const since = env.mark();
-    const many = Array.from({ length: 1000 }, (_, i) => `p${i}=${i}`).join('&');
-    for (const query of [`code=x&state=${'a'.repeat(12_000)}`, `code=a&${many}`, 'code=%E0%A4%A&state=%', 'error=%00%ff&state=\u0000']) {
-      await page.goto(`${env.origin}/fixtures/hostile.html?${query}`);
+  // I1: a login is pending (the user is at the provider), and the page is opened on a monstrous
+  // "response". It is refused at once, nothing is sent or stored, and the pending login is spent.
+  const hugeCallbacks = [
+    ['a 100 KB state', ({ iss }) => `code=abc&state=${'s'.repeat(100_000)}&iss=${iss}`, 'state_missing'],
+    ['a 100 KB code', ({ state, iss }) => `code=${'c'.repeat(100_000)}&state=${state}&iss=${iss}`, 'authorization_failed'],
+    ['10,000 parameters', ({ state, iss }) => `code=abc&state=${state}&iss=${iss}&${Array.from({ length: 10_000 }, (_, i) => `p${i}=${i}`).join('&')}`, 'authorization_failed'],
+    ['broken percent-encoding', ({ iss }) => `code=%E0%A4%A&state=%&iss=${iss}`, 'state_missing'],
+    ['NUL and invalid bytes in an error', ({ state, iss }) => `error=%00%ff&error_description=%00%ff%fe&state=${state}%00&iss=${iss}`, 'state_missing'],
+  ];
+  for (const [name, query, code] of hugeCallbacks) {
+    it(`with a login pending, refuses a callback with ${name} at once (${code}): nothing sent, nothing stored, the pending login spent`, async () => {
+      const page = await env.newPage();
+      await page.goto(`${env.origin}/fixtures/hostile.html`);
+      const since = env.mark();
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(/\/u\/login\//);
+      const [authorize] = env.requests(since, isAuthorizeRequest);
+      const values = { state: authorize.params.state, iss: encodeURIComponent(env.issuer) };
+      await page.goto(`${env.origin}/fixtures/hostile.html?${query(values)}`);
+      const [error] = await waitForEvents(page, 'auth-error');
+      assert.equal(error.detail.code, code, error.detail.message);
+      assert.ok(error.at < 2000, `reported ${Math.round(error.at)} ms after the page started loading`);
+      assert.equal(await page.getByRole('button', { name: 'Log in' }).isEnabled(), true, 'not stuck busy');
+      await page.waitForTimeout(100);
+      const all = await events(page);
+      assert.deepEqual(all.map((e) => e.type), ['auth-error'], 'one auth-error, no token');
+      assert.equal(env.requests(since, isTokenRequest).length, 0, 'no token request');
+      assert.equal(page.url(), `${env.origin}/fixtures/hostile.html`, 'address bar cleaned');
+      const stored = await page.evaluate(() => ({ ...localStorage, ...sessionStorage }));
+      assert.deepEqual(Object.keys(stored).filter((key) => !/^closo-login:(discovery|jwks):/.test(key)), [], 'no pending login, no session');
+      assert.doesNotMatch(JSON.stringify(stored), /eyJ[\w-]+\.[\w-]+\./, 'nothing token-like stored');
+      assert.deepEqual(page.pageErrors, []);
+      // The pending login is spent: the genuine-looking response for it is not ours any more.
+      await page.goto(`${env.origin}/fixtures/hostile.html?code=abc&state=${values.state}&iss=${values.iss}`);
       await page.getByRole('button', { name: 'Log in' }).waitFor();
-      const took = await page.evaluate(() => performance.now());
-      assert.ok(took < 3000, `${query.slice(0, 30)}… handled in ${took} ms`);
-    }
-    assert.deepEqual(await events(page), []);
+      await page.waitForTimeout(200);
+      assert.deepEqual(await events(page), []);
+      assert.equal(env.requests(since, isTokenRequest).length, 0);
+      await page.context().close();
+    });
+  }
+
+  it('twenty rapid clicks on Log in start exactly one authorization request and one pending login (I3)', async () => {
+    const page = await env.newPage();
+    const seen = { clicks: 0, pendingLogins: [] };
+    await page.exposeBinding('__report', (_source, kind, key) => { if (kind === 'click') seen.clicks++; else seen.pendingLogins.push(key); });
+    await page.addInitScript(() => {
+      const setItem = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key, value) {
+        if (String(key).includes(':login:')) window.__report('pending', key);
+        return setItem.call(this, key, value);
+      };
+      document.addEventListener('click', () => window.__report('click'), true);
+    });
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    const since = env.mark();
+    const navigated = page.waitForURL(/\/u\/login\//);
+    await page.getByRole('button', { name: 'Log in' }).click({ clickCount: 20, delay: 0 });
+    await navigated;
+    assert.equal(seen.clicks, 20, 'the page received twenty clicks');
+    assert.equal(env.requests(since, isAuthorizeRequest).length, 1, 'one authorization request');
+    assert.equal(seen.pendingLogins.length, 1, 'one pending login');
+    await logInAtProvider(page);
+    await waitForEvents(page, 'token');
+    assert.equal(env.requests(since, isTokenRequest).length, 1);
+    assert.equal(env.requests(since, isAuthorizeRequest).length, 1);
+    await page.context().close();
+  });
+
+  it("renders a hostile error_description as text only, even on a page without CSP (A8)", async () => {
+    const payload = '<img src=x onerror="window.__xss=(window.__xss||0)+1"><b>bold</b><script>window.__xss=1</script>';
+    env.provider.faults.authorization = { error: 'access_denied', errorDescription: payload };
+    const page = await env.newPage();
+    const requested = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    await page.goto(`${env.origin}/nocsp/hostile.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'access_denied');
+    assert.equal(error.detail.message, `access_denied: ${payload}`);
+    const shown = page.locator('closo-login').locator('[part=error]');
+    assert.equal(await shown.textContent(), `access_denied: ${payload}`);
+    await page.waitForTimeout(300); // an image error handler would have run by now
+    const markup = await page.evaluate(() => {
+      const count = (root) => [...root.querySelectorAll('*')].reduce((n, el) => n + (el.shadowRoot ? count(el.shadowRoot) : 0),
+        root.querySelectorAll('img, b, script:not([src])').length);
+      return { elements: count(document), xss: window.__xss };
+    });
+    assert.deepEqual(markup, { elements: 0, xss: undefined });
+    assert.ok(!requested.some((path) => path.endsWith('/x')), 'the image was never requested');
     assert.deepEqual(page.pageErrors, []);
-    assert.equal(await page.evaluate(() => Object.keys(sessionStorage).length + Object.keys(localStorage).length), 0);
-    assert.equal(env.requests(since, isTokenRequest).length, 0);
     await page.context().close();
   });
 });
