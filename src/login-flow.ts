@@ -153,6 +153,8 @@ export async function completeLogin(
   await verifyIdTokenSignature(config, as, tokenResponse, network);
   // oauth4webapi checks that iat is a number; its age is the client's call (OIDC Core §3.1.3.7 (10)).
   const now = Date.now() / 1000;
+  // oauth4webapi checks azp only with several audiences; OIDC Core §3.1.3.7 (5): whenever present.
+  if (claims.azp !== undefined && claims.azp !== pending.clientId) throw new AuthError('id_token_invalid', 'The ID token was rejected: it was issued to another client (azp).');
   if (claims.iat > now + CLOCK_SKEW_S) throw new AuthError('id_token_invalid', 'The ID token was rejected: it was issued in the future (iat).');
   if (claims.iat < pending.createdAt / 1000 - CLOCK_SKEW_S - 3600) {
     throw new AuthError('id_token_invalid', 'The ID token was rejected: it was issued long before this login started (iat).');

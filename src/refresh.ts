@@ -33,8 +33,8 @@ export async function refreshTokens(config: LoginConfig, current: TokenSet, netw
     });
     assertTokenResponse(config, result, 'refresh_failed');
     const fresh = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims | undefined;
-    if (fresh && (fresh.iss !== current.claims.iss || fresh.sub !== current.claims.sub)) {
-      throw new AuthError('id_token_invalid', 'The renewed ID token names another issuer or user (OpenID Connect Core §12.2).');
+    if (fresh && (fresh.iss !== current.claims.iss || fresh.sub !== current.claims.sub || (fresh.azp !== undefined && fresh.azp !== config.clientId))) {
+      throw new AuthError('id_token_invalid', 'The renewed ID token names another issuer, user or client (OpenID Connect Core §12.2, §3.1.3.7).');
     }
     if (fresh) await verifyIdTokenSignature(config, as, response, network);
     return toTokenSet(result, fresh ?? current.claims, fresh ? result.id_token! : current.idToken, current.audience, current.scope, refreshToken);

@@ -71,11 +71,11 @@ describe('page-level defences', () => {
   // I1: a login is pending (the user is at the provider), and the page is opened on a monstrous
   // "response". It is refused at once, nothing is sent or stored, and the pending login is spent.
   const hugeCallbacks = [
-    ['a 100 KB state', ({ iss }) => `code=abc&state=${'s'.repeat(100_000)}&iss=${iss}`, 'state_missing'],
+    ['a 100 KB state', ({ iss }) => `code=abc&state=${'s'.repeat(100_000)}&iss=${iss}`, 'state_mismatch'],
     ['a 100 KB code', ({ state, iss }) => `code=${'c'.repeat(100_000)}&state=${state}&iss=${iss}`, 'authorization_failed'],
     ['10,000 parameters', ({ state, iss }) => `code=abc&state=${state}&iss=${iss}&${Array.from({ length: 10_000 }, (_, i) => `p${i}=${i}`).join('&')}`, 'authorization_failed'],
-    ['broken percent-encoding', ({ iss }) => `code=%E0%A4%A&state=%&iss=${iss}`, 'state_missing'],
-    ['NUL and invalid bytes in an error', ({ state, iss }) => `error=%00%ff&error_description=%00%ff%fe&state=${state}%00&iss=${iss}`, 'state_missing'],
+    ['broken percent-encoding', ({ iss }) => `code=%E0%A4%A&state=%&iss=${iss}`, 'state_mismatch'],
+    ['NUL and invalid bytes in an error', ({ state, iss }) => `error=%00%ff&error_description=%00%ff%fe&state=${state}%00&iss=${iss}`, 'state_mismatch'],
   ];
   for (const [name, query, code] of hugeCallbacks) {
     it(`with a login pending, refuses a callback with ${name} at once (${code}): nothing sent, nothing stored, the pending login spent`, async () => {
