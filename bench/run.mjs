@@ -161,7 +161,7 @@ const chromium = browser.version();
 const lines = [];
 lines.push(`Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; Chromium ${chromium} (headless); local oidc-provider ${version('oidc-provider')} on loopback.`);
 lines.push(`Versions: closo-login ${JSON.parse(readFileSync(here('../package.json'), 'utf8')).version} (lit ${version('lit')}, oauth4webapi ${version('oauth4webapi')}), @auth0/auth0-spa-js ${version('@auth0/auth0-spa-js')}, oidc-client-ts ${version('oidc-client-ts')}.`);
-lines.push(`Runs: ${runs} logins per library, alternating; ${elementRuns} per element count. Times in ms: median (min–max). Command: \`npm run bench\` (${new Date().toISOString().slice(0, 10)}).`);
+lines.push(`Runs: ${runs} logins per library, alternating; ${elementRuns} per element count. Times in ms: median (min–max). Command: \`${process.env.RUNS ? `RUNS=${runs} ` : ''}npm run bench\` (${new Date().toISOString().slice(0, 10)}).`);
 lines.push('');
 lines.push('### What a page loads');
 lines.push('');
