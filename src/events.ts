@@ -42,7 +42,8 @@ export interface AuthErrorEventDetail {
 
 /**
  * Why a session ended: `user` (logout() or the button), `session_ended` (the provider
- * refused to renew it: refresh token expired, revoked or reused), `other_tab` (logout in another tab).
+ * refused to renew it: refresh token expired, revoked or reused; or a new login replaced it),
+ * `other_tab` (logout in another tab).
  */
 export type LogoutReason = 'user' | 'session_ended' | 'other_tab';
 
