@@ -19,7 +19,8 @@ export interface AuthorizationResponse {
  * or tokens, which a code-flow response never carries (RFC 9700 §2.1.2) but a hostile or
  * misconfigured provider might send; those must be refused, not left in the address bar.
  */
-const RESPONSE_PARAMS = ['code', 'error', 'access_token', 'id_token', 'token', 'refresh_token'];
+export const TOKEN_PARAMS: readonly string[] = ['access_token', 'id_token', 'token', 'refresh_token'];
+const RESPONSE_PARAMS = ['code', 'error', ...TOKEN_PARAMS];
 
 /** Recognises an authorization response in the query or, as a hostile provider might send it, the fragment. */
 export function readAuthorizationResponse(href: string): AuthorizationResponse | null {

@@ -16,6 +16,7 @@ import {
   type Client,
   type TokenEndpointResponse,
 } from 'oauth4webapi';
+import { TOKEN_PARAMS } from './authorization-response.js';
 import { assertTokenResponse, discover, requestOptions, retryOnDpopNonce, tokenError, toTokenSet, type NetworkOptions, type TokenSet } from './authorization-server.js';
 import type { LoginConfig } from './config.js';
 import { AuthError, authorizationErrorCode } from './errors.js';
@@ -126,7 +127,7 @@ export async function completeLogin(
   }
 
   // Tokens never travel in the URL in the code flow (RFC 9700 §2.1.2): such a response is forged or misrouted.
-  if (['access_token', 'id_token', 'refresh_token', 'token'].some((name) => params.has(name))) {
+  if (TOKEN_PARAMS.some((name) => params.has(name))) {
     throw new AuthError('authorization_failed', 'The authorization response carries a token in the URL; it was refused.');
   }
   const codes = params.getAll('code');

@@ -38,6 +38,8 @@ const MAX_RETRY_MS = 10 * 60_000;
 const OTHER_TAB_WAIT_MS = 3_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+const expired = (t: TokenSet): boolean => t.expiresAt !== null && t.expiresAt <= Date.now();
+
 const publicPart = (t: TokenSet): TokenEventDetail => Object.freeze({
   accessToken: t.accessToken,
   tokenType: t.tokenType,
@@ -81,7 +83,7 @@ export class Session {
   /** What the page may see of the tokens, or null; an expired access token counts as none until renewed. */
   get tokens(): TokenEventDetail | null {
     const current = this.#current;
-    return current && !(current.expiresAt !== null && current.expiresAt <= Date.now()) ? publicPart(current) : null;
+    return current && !expired(current) ? publicPart(current) : null;
   }
 
   get busy(): boolean {
@@ -124,7 +126,7 @@ export class Session {
     }
     this.#started = true;
     const stored = this.#store.load();
-    if (stored && stored.expiresAt !== null && stored.expiresAt <= Date.now()) {
+    if (stored && expired(stored)) {
       // Expired while the page was closed: renewed before anyone sees it (tokens hides it meanwhile),
       // or forgotten when nothing can renew it.
       if (stored.refreshToken || this.#canRenewSilently()) {

@@ -26,6 +26,9 @@ export function openTabChannel(name: string, onMessage: (message: TabMessage) =>
   };
 }
 
+/** The Web Locks API, where the browser has it. */
+const webLocks = (): LockManager | undefined => (globalThis.navigator as Navigator | undefined)?.locks;
+
 const localQueues = new Map<string, Promise<unknown>>();
 
 /**
@@ -33,7 +36,7 @@ const localQueues = new Map<string, Promise<unknown>>();
  * Web Locks API is missing, tasks are serialised within this tab only.
  */
 export function withTabLock<T>(name: string, task: () => Promise<T>): Promise<T> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  const locks = webLocks();
   if (locks?.request) return locks.request(name, task) as Promise<T>;
   const previous = localQueues.get(name) ?? Promise.resolve();
   const run = previous.catch(() => {}).then(task);
@@ -51,7 +54,7 @@ export const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve,
  * order. Resolves once the mark is in place.
  */
 export function holdMark(name: string): Promise<() => void> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  const locks = webLocks();
   if (!locks?.request) return Promise.resolve(() => {});
   return new Promise((marked) => {
     locks.request(name, () => new Promise<void>((release) => marked(() => release()))).catch(() => marked(() => {}));
@@ -60,7 +63,7 @@ export function holdMark(name: string): Promise<() => void> {
 
 /** Whether some tab of the origin holds the mark `name` (false where Web Locks are missing). */
 export async function isMarked(name: string): Promise<boolean> {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  const locks = webLocks();
   if (!locks?.query) return false;
   const { held = [] } = await locks.query();
   return held.some((lock) => lock.name === name);
