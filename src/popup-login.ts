@@ -67,8 +67,12 @@ export async function popupLogin(
         }
         if (answer.origin === origin) resolve(answer);
       };
+      // The popup posts its answer, then closes itself: a poll can find it closed while the answer
+      // still waits in this window's task queue. So a closed popup gets one more poll to deliver.
+      let closedSeen = false;
       const closed = setInterval(() => {
-        if (popup.closed) reject(new AuthError('popup_closed', 'The login window was closed before the login finished.'));
+        if (closedSeen) reject(new AuthError('popup_closed', 'The login window was closed before the login finished.'));
+        closedSeen = popup.closed;
       }, CLOSED_POLL_MS);
       const timer = setTimeout(() => reject(new AuthError('timeout', 'The login window gave no answer in time.')), timeoutMs);
       window.addEventListener('message', onMessage);
