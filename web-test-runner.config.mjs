@@ -1,10 +1,10 @@
-// Unit tests: test/*.test.ts, one per src/ module, in a real Chromium.
+// Unit tests: test/**/*.test.ts, mirroring src/ (one per module), in a real Chromium.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { CHROMIUM_ARGS, chromiumExecutable } from './test/support/browser.mjs';
 
 export default {
-  files: ['test/*.test.ts'],
+  files: ['test/*.test.ts', 'test/core/*.test.ts'],
   nodeResolve: true,
   plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' })],
   browsers: [

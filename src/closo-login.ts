@@ -1,20 +1,12 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
-import { DEFAULT_RENEW_BEFORE, DEFAULT_SCOPE, DEFAULT_TIMEOUT, resolveConfig, type LoginConfig, type LoginOptions } from './config.js';
-import { AuthError, toAuthError } from './errors.js';
-import { outcomeEvent, pageLoading, type IdTokenClaims, type TokenEventDetail } from './events.js';
-import { openPopup } from './popup-login.js';
-import { sessionFor, type Session, type SessionChange } from './session.js';
+import { OPTIONS, resolveConfig, type LoginConfig, type OptionName, type OptionValues } from './core/config.js';
+import { AuthError, toAuthError } from './core/errors.js';
+import type { LoginCall, Session, SessionChange } from './core/session.js';
+import { sessionFor } from './core/sessions.js';
+import type { IdTokenClaims, TokenView } from './core/token-set.js';
+import { outcomeEvent, pageLoading } from './events.js';
 
-/** `authorization-params="prompt=login&ui_locales=fr"`: an attribute in query-string form. */
-const paramsConverter = {
-  fromAttribute: (value: string | null) => (value === null ? undefined : Object.fromEntries(new URLSearchParams(value))),
-  toAttribute: (value: Record<string, string> | undefined) => (value ? new URLSearchParams(value).toString() : null),
-};
-
-const CONFIG_PROPERTIES = [
-  'domain', 'issuer', 'clientId', 'audience', 'scope', 'redirectUri', 'authorizationParams', 'storage', 'renewBefore', 'silent', 'logoutUri', 'timeout', 'dpop',
-] as const;
+const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
 
 /**
  * A login button that gets a JWT access token from Auth0 or any OpenID Provider with
@@ -111,77 +103,55 @@ export class ClosoLogin extends LitElement {
       white-space: nowrap;
     }
   `;
-
-  /** Auth0 tenant domain, e.g. `example.us.auth0.com` (issuer `https://example.us.auth0.com/`). */
-  @property({ attribute: 'domain' }) domain?: string;
-
-  /** Issuer URL of any OpenID Provider (instead of `domain`). */
-  @property({ attribute: 'issuer' }) issuer?: string;
-
-  /** The application's client ID. */
-  @property({ attribute: 'client-id' }) clientId?: string;
-
-  /** Auth0 API identifier the access token is for, e.g. `https://api.thecloso.com`. */
-  @property({ attribute: 'audience' }) audience?: string;
-
-  /** Scopes to request; `openid` is always added. */
-  @property({ attribute: 'scope' }) scope: string = DEFAULT_SCOPE;
-
-  /** Redirect URI; defaults to the page URL without query and fragment. Sent exactly as given. */
-  @property({ attribute: 'redirect-uri' }) redirectUri?: string;
-
-  /** Further authorization parameters (`prompt`, `login_hint`, `organization`, …); attribute in query-string form. */
-  @property({ attribute: 'authorization-params', converter: paramsConverter }) authorizationParams?: Record<string, string>;
-
-  /** Where tokens are kept: `memory` (default), `session` (sessionStorage) or `local` (localStorage). */
-  @property({ attribute: 'storage' }) storage: 'memory' | 'session' | 'local' = 'memory';
-
-  /** Seconds before expiry at which the access token is renewed with the refresh token. */
-  @property({ attribute: 'renew-before', type: Number }) renewBefore: number = DEFAULT_RENEW_BEFORE;
-
-  /** After a reload, restore a memory session by a silent sign-in (`prompt=none` in a hidden iframe). */
-  @property({ attribute: 'silent', type: Boolean }) silent = false;
-
-  /** Where the provider sends the user after logout; defaults to this origin's `/`. */
-  @property({ attribute: 'logout-uri' }) logoutUri?: string;
-
-  /** DPoP (RFC 9449) sender-constrained tokens: absent = off, present = on, `required` = refuse Bearer answers. */
-  @property({ attribute: 'dpop' }) dpop?: boolean | string | null;
-
-  /** `redirect` (default) leaves the page for the provider; `popup` opens it in a popup window. */
-  @property({ attribute: 'mode' }) mode: 'redirect' | 'popup' = 'redirect';
-
-  /** Seconds the popup may stay open before the login gives up with `timeout`. */
-  @property({ attribute: 'popup-timeout', type: Number }) popupTimeout = 300;
-
-  /** Seconds before a request to the provider (or a silent sign-in) gives up with `timeout`. */
-  @property({ attribute: 'timeout', type: Number }) timeout: number = DEFAULT_TIMEOUT;
+  /** The configuration options (core/config.ts OPTIONS: attribute, conversion, default, check), then the UI's own. */
+  static override properties = {
+    ...OPTIONS,
+    loginLabel: { attribute: 'login-label' },
+    logoutLabel: { attribute: 'logout-label' },
+    busyLabel: { attribute: 'busy-label' },
+    headless: { type: Boolean, reflect: true },
+    _tokens: { state: true },
+    _busy: { state: true },
+    _error: { state: true },
+    _configError: { state: true },
+  };
 
   /** Label of the login button (a `login-label` slot overrides it). */
-  @property({ attribute: 'login-label' }) loginLabel = 'Log in';
+  declare loginLabel: string;
 
   /** Label of the logout button (a `logout-label` slot overrides it). */
-  @property({ attribute: 'logout-label' }) logoutLabel = 'Log out';
+  declare logoutLabel: string;
 
   /** Shown and announced to screen readers while logging in (a `busy-label` slot overrides the visible text). */
-  @property({ attribute: 'busy-label' }) busyLabel = 'Logging in…';
+  declare busyLabel: string;
 
   /** Render nothing: for apps with their own UI, which call `login()` and listen for events. */
-  @property({ attribute: 'headless', type: Boolean, reflect: true }) headless = false;
+  declare headless: boolean;
 
-  @state() private _tokens: TokenEventDetail | null = null;
-  @state() private _busy = false;
-  @state() private _error: AuthError | null = null;
-  @state() private _configError: AuthError | null = null;
+  declare private _tokens: TokenView | null;
+  declare private _busy: boolean;
+  declare private _error: AuthError | null;
+  declare private _configError: AuthError | null;
 
   #session: Session | null = null;
   /** This element's validated configuration: the session's may come from another element. */
   #config: LoginConfig | null = null;
   #unsubscribe: (() => void) | null = null;
-  #navigating = false;
-  #navigationTimer: ReturnType<typeof setTimeout> | undefined;
   /** Events waiting for the page to finish loading (see pageLoading). */
   #outbox: Promise<void> | null = null;
+
+  constructor() {
+    super();
+    for (const name of OPTION_NAMES) if (OPTIONS[name].initial !== undefined) (this as Record<string, unknown>)[name] = OPTIONS[name].initial;
+    this.loginLabel = 'Log in';
+    this.logoutLabel = 'Log out';
+    this.busyLabel = 'Logging in…';
+    this.headless = false;
+    this._tokens = null;
+    this._busy = false;
+    this._error = null;
+    this._configError = null;
+  }
 
   /** True while a user is logged in. */
   get authenticated(): boolean {
@@ -201,14 +171,12 @@ export class ClosoLogin extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.#session) this.#attach(this.#session);
-    window.addEventListener('pageshow', this.#onPageShow);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#unsubscribe?.();
     this.#unsubscribe = null;
-    window.removeEventListener('pageshow', this.#onPageShow);
   }
 
   /**
@@ -216,10 +184,10 @@ export class ClosoLogin extends LitElement {
    * properties, and before the first render: a callback's code exchange starts here.
    */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (this.#session && !CONFIG_PROPERTIES.some((name) => changed.has(name))) return;
+    if (this.#session && !OPTION_NAMES.some((name) => changed.has(name))) return;
     let config: LoginConfig;
     try {
-      config = resolveConfig(this.#options(), location);
+      config = resolveConfig(this, location);
     } catch (error) {
       this.#detach();
       const configError = toAuthError(error, 'config_invalid');
@@ -233,11 +201,7 @@ export class ClosoLogin extends LitElement {
     this.#config = config;
     const session = sessionFor(config);
     if (session !== this.#session) this.#attach(session);
-    try {
-      session.start(location.href);
-    } catch (error) {
-      this.#report(toAuthError(error, 'storage_unavailable'));
-    }
+    session.start(location.href);
   }
 
   /**
@@ -246,26 +210,7 @@ export class ClosoLogin extends LitElement {
    */
   async login(options: { returnTo?: string; authorizationParams?: Record<string, string>; popup?: boolean } = {}): Promise<void> {
     if (this._configError) throw this.#report(this._configError);
-    if (options.popup ?? this.mode === 'popup') return this.#popupLogin(options);
-    if (!this.#session || this.#navigating) return;
-    this.#navigating = true;
-    this._busy = true;
-    this._error = null;
-    try {
-      if (options.authorizationParams) {
-        // Same checks as configuration: no overriding PKCE, state or nonce.
-        resolveConfig({ ...this.#options(), authorizationParams: options.authorizationParams }, location);
-      }
-      await this.#session.login(options, this.#config ?? undefined);
-    } catch (error) {
-      this.#navigating = false;
-      this._busy = this.#session?.busy ?? false;
-      throw this.#report(toAuthError(error, 'authorization_failed'));
-    }
-    // The page normally unloads now. Still here after `timeout` (the provider answered 204, a
-    // download started, the navigation was cancelled): the login did not happen, say so.
-    clearTimeout(this.#navigationTimer);
-    this.#navigationTimer = setTimeout(this.#onNavigationTimeout, this.timeout * 1000);
+    return this.#session?.login(options satisfies LoginCall, this.#config ?? undefined);
   }
 
   /**
@@ -273,9 +218,7 @@ export class ClosoLogin extends LitElement {
    * when needed. Rejects with AuthError `login_required` when the user must log in.
    */
   async getAccessToken(options: { minValidity?: number } = {}): Promise<string> {
-    if (this._configError) throw this._configError;
-    if (!this.#session) throw new AuthError('login_required', 'The element is not connected.');
-    return this.#session.getAccessToken(options);
+    return this.#connected().getAccessToken(options);
   }
 
   /**
@@ -284,9 +227,7 @@ export class ClosoLogin extends LitElement {
    * Resolves with the API's Response; rejects with AuthError `login_required` when logged out.
    */
   async fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
-    if (this._configError) throw this._configError;
-    if (!this.#session) throw new AuthError('login_required', 'The element is not connected.');
-    return this.#session.fetch(input, init);
+    return this.#connected().fetch(input, init);
   }
 
   /**
@@ -320,42 +261,11 @@ export class ClosoLogin extends LitElement {
     </div>`;
   }
 
-  async #popupLogin(options: { authorizationParams?: Record<string, string> }): Promise<void> {
-    if (!this.#session || this._busy) return;
-    // Opened before any await: browsers only allow popups in the click's own task.
-    const popup = openPopup();
-    if (!popup) {
-      throw this.#report(new AuthError('popup_blocked', 'The browser blocked the login window; allow popups for this site.'));
-    }
-    try {
-      if (options.authorizationParams) resolveConfig({ ...this.#options(), authorizationParams: options.authorizationParams }, location);
-    } catch (error) {
-      popup.close();
-      throw this.#report(toAuthError(error, 'config_invalid'));
-    }
-    // Failures reach the page through the session's auth-error.
-    await this.#session.loginWithPopup(popup, {
-      ...(options.authorizationParams ? { authorizationParams: options.authorizationParams } : {}),
-      timeoutMs: this.popupTimeout * 1000,
-    }, this.#config ?? undefined);
-  }
-
-  #options(): LoginOptions {
-    return {
-      domain: this.domain,
-      issuer: this.issuer,
-      clientId: this.clientId,
-      audience: this.audience,
-      scope: this.scope,
-      redirectUri: this.redirectUri,
-      authorizationParams: this.authorizationParams,
-      storage: this.storage,
-      renewBefore: this.renewBefore,
-      silent: this.silent,
-      logoutUri: this.logoutUri,
-      timeout: this.timeout,
-      dpop: this.dpop,
-    };
+  /** The session, or why there is none. */
+  #connected(): Session {
+    if (this._configError) throw this._configError;
+    if (!this.#session) throw new AuthError('login_required', 'The element is not connected.');
+    return this.#session;
   }
 
   #attach(session: Session): void {
@@ -424,15 +334,7 @@ export class ClosoLogin extends LitElement {
     this.#outbox = sent;
   }
 
-  #onNavigationTimeout = (): void => {
-    if (!this.#navigating) return;
-    this.#navigating = false;
-    this._busy = this.#session?.busy ?? false;
-    this.#report(new AuthError('timeout', 'The browser did not open the login page.'));
-  };
-
   #onLoginClick = (): void => {
-    if (this._busy) return;
     this.login().catch(() => {
       // Reported as auth-error already.
     });
@@ -443,15 +345,10 @@ export class ClosoLogin extends LitElement {
       // Logout never fails locally; provider errors are ignored by design.
     });
   };
-
-  /** Back from the provider through the back/forward cache: the navigation did not happen. */
-  #onPageShow = (event: PageTransitionEvent): void => {
-    if (!event.persisted) return;
-    clearTimeout(this.#navigationTimer);
-    this.#navigating = false;
-    this._busy = this.#session?.busy ?? false;
-  };
 }
+
+/** The configuration options are properties too (declared from OPTIONS, so the list stays the only one). */
+export interface ClosoLogin extends OptionValues {}
 
 function displayName(claims: IdTokenClaims): string {
   return [claims.name, claims.email, claims.sub].find((v) => typeof v === 'string' && v) as string;

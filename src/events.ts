@@ -1,34 +1,15 @@
-import type { AuthErrorCode } from './errors.js';
+/**
+ * The element's events: their detail types, their registration in HTMLElementEventMap, and
+ * their delivery (bubbling, composed, held until the page has loaded).
+ */
+import type { AuthErrorCode } from './core/errors.js';
+import type { LogoutReason } from './core/session.js';
+import type { IdTokenClaims, TokenView } from './core/token-set.js';
 
-/** ID token claims (OpenID Connect Core §2), as validated by the element. */
-export interface IdTokenClaims {
-  readonly iss: string;
-  readonly sub: string;
-  readonly aud: string | string[];
-  readonly exp: number;
-  readonly iat: number;
-  readonly name?: string;
-  readonly email?: string;
-  readonly [claim: string]: unknown;
-}
+export type { IdTokenClaims, LogoutReason };
 
-/** `detail` of the `token` event. The refresh token is never part of it. */
-export interface TokenEventDetail {
-  /** The access token (a JWT when an Auth0 `audience` was requested). */
-  readonly accessToken: string;
-  /** `Bearer` or `DPoP`. */
-  readonly tokenType: string;
-  /** When the access token expires, in epoch milliseconds; null when the provider gave no lifetime. */
-  readonly expiresAt: number | null;
-  /** The scope granted (or requested, when the provider did not say). */
-  readonly scope: string;
-  /** The audience (API identifier) requested, or null. */
-  readonly audience: string | null;
-  /** The raw ID token. */
-  readonly idToken: string;
-  /** The validated ID token claims. */
-  readonly claims: IdTokenClaims;
-}
+/** `detail` of the `token` event: the session's tokens as the page may see them. The refresh token is never part of it. */
+export interface TokenEventDetail extends TokenView {}
 
 /** `detail` of the `auth-error` event. */
 export interface AuthErrorEventDetail {
@@ -39,13 +20,6 @@ export interface AuthErrorEventDetail {
   /** The underlying error, for logging. */
   readonly cause?: unknown;
 }
-
-/**
- * Why a session ended: `user` (logout() or the button), `session_ended` (the provider
- * refused to renew it: refresh token expired, revoked or reused; or a new login replaced it),
- * `other_tab` (logout in another tab).
- */
-export type LogoutReason = 'user' | 'session_ended' | 'other_tab';
 
 /** `detail` of the `logout` event. */
 export interface LogoutEventDetail {

@@ -8,7 +8,7 @@ export {
   type AuthErrorCode,
   type AuthorizationErrorCode,
   type ElementErrorCode,
-} from './errors.js';
+} from './core/errors.js';
 export type {
   AuthErrorEvent,
   AuthErrorEventDetail,
@@ -18,4 +18,4 @@ export type {
   TokenEvent,
   TokenEventDetail,
 } from './events.js';
-export { DEFAULT_SCOPE, type LoginOptions } from './config.js';
+export { DEFAULT_SCOPE, type LoginOptions } from './core/config.js';

@@ -1,10 +1,10 @@
 import { expect } from '@esm-bundle/chai';
 import { ClosoLogin } from '../src/closo-login.js';
 import '../src/define.js';
-import { resolveConfig } from '../src/config.js';
+import { resolveConfig } from '../src/core/config.js';
 import type { AuthErrorEvent, LogoutEvent, TokenEvent } from '../src/events.js';
-import { clearDiscoveryCache } from '../src/authorization-server.js';
-import { startLogin } from '../src/login-flow.js';
+import { clearDiscoveryCache } from '../src/core/provider.js';
+import { startLogin } from '../src/core/redirect-login.js';
 import { AUDIENCE, ISSUER, clearClosoStorage, fakeFetch, json, metadata, tokenResponse } from './support/responses.js';
 
 const startUrl = location.href;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { AUTHORIZATION_ERROR_CODES, ELEMENT_ERROR_CODES } from '../../dist/errors.js';
+import { AUTHORIZATION_ERROR_CODES, ELEMENT_ERROR_CODES } from '../../dist/core/errors.js';
 
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8');

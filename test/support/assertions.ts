@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { AuthError } from '../../src/errors.js';
+import { AuthError } from '../../src/core/errors.js';
 
 /** Awaits `promise`, expecting it to reject with an AuthError, and returns that error. */
 export async function rejection(promise: Promise<unknown>): Promise<AuthError> {

@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
-import { DEFAULT_SCOPE, RESERVED_PARAMS, resolveConfig, sameOriginPath, type LoginOptions } from '../src/config.js';
-import { AuthError } from '../src/errors.js';
+import { DEFAULT_SCOPE, RESERVED_PARAMS, resolveConfig, sameOriginPath, type LoginOptions } from '../../src/core/config.js';
+import { AuthError } from '../../src/core/errors.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/account' };
 
@@ -99,7 +99,7 @@ describe('resolveConfig: lifecycle options', () => {
   });
 
   it('refuses unknown storage modes, negative renew-before and odd logout URIs', () => {
-    expect(configError({ domain: 'a.example', clientId: 'x', storage: 'cookie' }).message).to.match(/memory, session or local/);
+    expect(configError({ domain: 'a.example', clientId: 'x', storage: 'cookie' as 'local' }).message).to.match(/memory, session or local/);
     expect(configError({ domain: 'a.example', clientId: 'x', renewBefore: -1 }).message).to.match(/renew-before/);
     expect(configError({ domain: 'a.example', clientId: 'x', renewBefore: Number.NaN }).message).to.match(/renew-before/);
     expect(configError({ domain: 'a.example', clientId: 'x', logoutUri: 'javascript:alert(1)' }).message).to.match(/logout-uri/);

@@ -1,9 +1,12 @@
+/**
+ * The pending login: what the callback page needs to finish a login this tab started.
+ * Kept in sessionStorage under its state (never tokens), namespaced by client id, and
+ * single use: taken (read and removed) before anything validates it, so the same response
+ * can never be redeemed twice.
+ */
+import { PREFIX, sessionStore } from './cache.js';
 import { AuthError } from './errors.js';
 
-/**
- * What the callback page needs to finish a login started on this origin.
- * Kept in sessionStorage under its state (never the tokens), used once.
- */
 export interface PendingLogin {
   readonly state: string;
   readonly codeVerifier: string;
@@ -25,21 +28,7 @@ export interface PendingLogin {
 /** How long a user may take at the provider before the pending login lapses. */
 export const PENDING_LOGIN_TTL_MS = 10 * 60 * 1000;
 
-const PREFIX = 'closo-login:';
 const loginPrefix = (clientId: string) => `${PREFIX}${encodeURIComponent(clientId)}:login:`;
-
-/** States we create are base64url (oauth4webapi: 32 random bytes); anything else cannot be ours. */
-export const STATE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
-
-function sessionStore(): Storage {
-  try {
-    const store = globalThis.sessionStorage;
-    if (!store) throw new Error('sessionStorage is missing');
-    return store;
-  } catch (cause) {
-    throw new AuthError('storage_unavailable', 'sessionStorage is not available in this browser context.', { cause });
-  }
-}
 
 function keysWithPrefix(store: Storage, prefix: string): string[] {
   const keys: string[] = [];
@@ -57,31 +46,28 @@ function keysWithPrefix(store: Storage, prefix: string): string[] {
  */
 export function savePendingLogin(login: PendingLogin): void {
   const store = sessionStore();
+  const key = loginPrefix(login.clientId) + login.state;
   try {
-    for (const key of keysWithPrefix(store, loginPrefix(login.clientId))) store.removeItem(key);
-    store.setItem(loginPrefix(login.clientId) + login.state, JSON.stringify(login));
+    for (const old of keysWithPrefix(store, loginPrefix(login.clientId))) store.removeItem(old);
+    store.setItem(key, JSON.stringify(login));
     // Read back: some privacy modes accept writes and drop them.
-    if (store.getItem(loginPrefix(login.clientId) + login.state) === null) throw new Error('write was dropped');
+    if (store.getItem(key) === null) throw new Error('write was dropped');
   } catch (cause) {
     throw new AuthError('storage_unavailable', 'Could not save the pending login in sessionStorage.', { cause });
   }
 }
 
-/** Reads the pending login for `state` without removing it; null when there is none or it is malformed. */
+/** The pending login for `state`, left in place; null when there is none or it is malformed. */
 export function readPendingLogin(clientId: string, state: string): PendingLogin | null {
   return readLogin(clientId, state, false);
 }
 
-/**
- * Reads and removes the pending login for `state`, before anything validates it,
- * so the same response can never be replayed. Returns null when there is none.
- */
+/** Reads and removes the pending login for `state`; null when there is none. */
 export function takePendingLogin(clientId: string, state: string): PendingLogin | null {
   return readLogin(clientId, state, true);
 }
 
 function readLogin(clientId: string, state: string, remove: boolean): PendingLogin | null {
-  if (!STATE_PATTERN.test(state)) return null;
   const store = sessionStore();
   const key = loginPrefix(clientId) + state;
   let raw: string | null;
@@ -100,34 +86,14 @@ function readLogin(clientId: string, state: string, remove: boolean): PendingLog
   }
 }
 
-/** Every pending login of `clientId` in this tab (well-formed ones only). */
+/** Every unexpired pending login of `clientId` in this tab (well-formed ones only). */
 export function listPendingLogins(clientId: string): PendingLogin[] {
   try {
-    const store = sessionStore();
-    return keysWithPrefix(store, loginPrefix(clientId))
-      .map((key) => readLogin(clientId, key.slice(loginPrefix(clientId).length), false))
+    const prefix = loginPrefix(clientId);
+    return keysWithPrefix(sessionStore(), prefix)
+      .map((key) => readLogin(clientId, key.slice(prefix.length), false))
       .filter((login): login is PendingLogin => login !== null && login.expiresAt > Date.now());
   } catch {
     return [];
-  }
-}
-
-/** A small JSON cache in sessionStorage (discovery metadata, signing keys). Failures only mean a cache miss. */
-export function readCached<T>(name: string, maxAgeMs = Infinity): T | null {
-  try {
-    const raw = sessionStore().getItem(PREFIX + name);
-    if (!raw) return null;
-    const { at, value } = JSON.parse(raw) as { at: number; value: T };
-    return typeof at === 'number' && Date.now() - at < maxAgeMs && Date.now() >= at ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-export function writeCached(name: string, value: unknown): void {
-  try {
-    sessionStore().setItem(PREFIX + name, JSON.stringify({ at: Date.now(), value }));
-  } catch {
-    // A cache that cannot be written is only slower.
   }
 }

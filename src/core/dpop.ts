@@ -48,3 +48,32 @@ export async function deleteDpopKey(name: string): Promise<void> {
 export function dpopHandle(keyPair: CryptoKeyPair): DPoPHandle {
   return DPoP({}, keyPair);
 }
+
+/**
+ * A session's key, as its requests use it: made or loaded on first use, under the session's
+ * name (one key per session configuration, shared by its tabs through IndexedDB).
+ */
+export class SessionKey {
+  readonly #name: string;
+  #handle: Promise<DPoPHandle> | null = null;
+
+  constructor(name: string) {
+    this.#name = name;
+  }
+
+  handle(): Promise<DPoPHandle> {
+    this.#handle ??= dpopKeyPair(this.#name).then(dpopHandle);
+    return this.#handle;
+  }
+
+  /** Forgets the key here only: it may have been deleted (here or by the tab that logged out), so the next use loads it again. */
+  drop(): void {
+    this.#handle = null;
+  }
+
+  /** Deletes the key: a new login gets a new one. */
+  async forget(): Promise<void> {
+    this.#handle = null;
+    await deleteDpopKey(this.#name);
+  }
+}

@@ -1,14 +1,16 @@
 /**
  * Silent sign-in: the authorization request with `prompt=none` in a hidden iframe that
- * comes back to the same redirect URI. Used to restore a memory-only session after a
- * reload. The pending login stays in memory, so the page loaded in the iframe (which may
- * run this element too) finds nothing to complete and leaves the response alone.
+ * comes back to the same redirect URI. Restores a memory-only session after a reload, and
+ * renews one without a refresh token. The pending login stays in memory, so the page loaded
+ * in the iframe (which may run this element too) finds nothing to complete and leaves the
+ * response alone.
  */
-import type { NetworkOptions, TokenSet } from './authorization-server.js';
-import { readAuthorizationResponse, sameEndpoint } from './authorization-response.js';
+import { completeLogin, readAuthorizationResponse, sameEndpoint } from './callback.js';
 import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
-import { authorizationRequest, completeLogin } from './login-flow.js';
+import type { NetworkOptions } from './provider.js';
+import { authorizationRequest } from './redirect-login.js';
+import type { TokenSet } from './token-set.js';
 
 export async function silentLogin(config: LoginConfig, network: NetworkOptions = {}, timeoutMs = config.timeoutMs): Promise<TokenSet> {
   const { url, pending } = await authorizationRequest(config, { returnTo: '/', authorizationParams: { prompt: 'none' } }, network);

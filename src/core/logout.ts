@@ -1,7 +1,7 @@
 /** Ending a session at the provider: token revocation (RFC 7009) and the logout URL. */
 import { None, processRevocationResponse, revocationRequest } from 'oauth4webapi';
-import { discover, requestOptions, type NetworkOptions } from './authorization-server.js';
 import type { LoginConfig } from './config.js';
+import { discover, requestOptions, type NetworkOptions } from './provider.js';
 
 const REVOCATION_TIMEOUT_MS = 3_000;
 

@@ -5,17 +5,9 @@
  * - session: sessionStorage (this tab; survives reloads);
  * - local: localStorage (every tab of the origin; survives restarts).
  */
-import type { TokenSet } from './authorization-server.js';
 import type { LoginConfig, StorageMode } from './config.js';
 import { AuthError } from './errors.js';
-
-/** A session as persisted and shared between tabs. */
-export interface StoredSession extends TokenSet {
-  /** Random per login: tabs holding the same refresh token family share it. */
-  readonly sessionId: string;
-  /** Incremented by every renewal: tells a tab that another one renewed first. */
-  readonly generation: number;
-}
+import type { StoredSession } from './token-set.js';
 
 export interface TokenStore {
   load(): StoredSession | null;

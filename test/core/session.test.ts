@@ -1,10 +1,10 @@
 import { expect } from '@esm-bundle/chai';
-import { clearDiscoveryCache } from '../src/authorization-server.js';
-import { resolveConfig } from '../src/config.js';
-import { startLogin } from '../src/login-flow.js';
-import { Session, type SessionChange } from '../src/session.js';
-import { readPendingLogin, type PendingLogin } from '../src/storage.js';
-import { ISSUER, clearClosoStorage, fakeFetch, json, metadata, tokenResponse, type SeenRequest } from './support/responses.js';
+import { clearDiscoveryCache } from '../../src/core/provider.js';
+import { resolveConfig } from '../../src/core/config.js';
+import { startLogin } from '../../src/core/redirect-login.js';
+import { Session, type SessionChange } from '../../src/core/session.js';
+import { readPendingLogin, type PendingLogin } from '../../src/core/pending-login.js';
+import { ISSUER, clearClosoStorage, fakeFetch, json, metadata, tokenResponse, type SeenRequest } from '../support/responses.js';
 
 const startUrl = location.href;
 

@@ -1,8 +1,8 @@
 import { expect } from '@esm-bundle/chai';
-import { clearDiscoveryCache } from '../src/authorization-server.js';
-import { resolveConfig, type LoginOptions } from '../src/config.js';
-import { logoutUrl, revokeRefreshToken } from '../src/logout-flow.js';
-import { ISSUER, clearClosoStorage, fakeFetch, json, metadata } from './support/responses.js';
+import { clearDiscoveryCache } from '../../src/core/provider.js';
+import { resolveConfig, type LoginOptions } from '../../src/core/config.js';
+import { logoutUrl, revokeRefreshToken } from '../../src/core/logout.js';
+import { ISSUER, clearClosoStorage, fakeFetch, json, metadata } from '../support/responses.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/' };
 const config = (options: LoginOptions = {}) => resolveConfig({ issuer: ISSUER, clientId: 'c1', ...options }, page);

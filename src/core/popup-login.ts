@@ -2,19 +2,20 @@
  * Popup login: the authorization request runs in a popup window, so the page (and the
  * user's unsaved work) stays. The callback page loaded in the popup hands the response to
  * its opener with postMessage, to this exact origin, and closes; the opener checks the
- * message's origin, its source window and the pending login's state (RFC 9700 §4.17.2),
- * then validates and exchanges the code as in the redirect flow.
+ * message's origin and its source window (RFC 9700 §4.17.2), then completes the login as
+ * the redirect flow does (callback.ts: state, iss, code exchange).
  */
-import type { NetworkOptions, TokenSet } from './authorization-server.js';
+import { completeLogin } from './callback.js';
 import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
-import { authorizationRequest, completeLogin } from './login-flow.js';
+import type { NetworkOptions } from './provider.js';
+import { authorizationRequest } from './redirect-login.js';
+import type { TokenSet } from './token-set.js';
 
 /** The popup's window name, so that a second login reuses the window. */
 const POPUP_NAME = 'closo-login-popup';
 const MESSAGE_TYPE = 'closo-login:authorization-response';
 const CLOSED_POLL_MS = 250;
-export const DEFAULT_POPUP_TIMEOUT_MS = 5 * 60 * 1000;
 
 interface PopupMessage {
   readonly type: typeof MESSAGE_TYPE;
@@ -48,7 +49,6 @@ export async function popupLogin(
   popup: Window,
   authorizationParams: Readonly<Record<string, string>> | undefined,
   network: NetworkOptions = {},
-  timeoutMs = DEFAULT_POPUP_TIMEOUT_MS,
 ): Promise<TokenSet> {
   let cleanup = () => {};
   try {
@@ -74,7 +74,7 @@ export async function popupLogin(
         if (closedSeen) reject(new AuthError('popup_closed', 'The login window was closed before the login finished.'));
         closedSeen = popup.closed;
       }, CLOSED_POLL_MS);
-      const timer = setTimeout(() => reject(new AuthError('timeout', 'The login window gave no answer in time.')), timeoutMs);
+      const timer = setTimeout(() => reject(new AuthError('timeout', 'The login window gave no answer in time.')), config.popupTimeoutMs);
       window.addEventListener('message', onMessage);
       waitingPopups(window).add(popup);
       cleanup = () => {
@@ -94,10 +94,10 @@ export async function popupLogin(
 }
 
 /**
- * On a callback page inside a popup opened by a page of this origin: hand the response
- * to the opener (to this exact origin, never "*"), clear the address bar and close.
- * (The window name cannot mark our popup: browsers clear it on cross-site navigations.)
- * Returns true when it did.
+ * On a callback page inside a popup opened by a page of this origin for a popup login:
+ * hand the response to the opener (to this exact origin, never "*"), clear the address bar
+ * and close. (The window name cannot mark our popup: browsers clear it on cross-site
+ * navigations.) Returns true when it did.
  */
 export function answerOpener(href: string): boolean {
   const opener = window.opener as Window | null;
@@ -108,8 +108,7 @@ export function answerOpener(href: string): boolean {
   } catch {
     return false;
   }
-  const url = new URL(href);
-  history.replaceState(null, '', url.pathname);
+  history.replaceState(null, '', new URL(href).pathname);
   const message: PopupMessage = { type: MESSAGE_TYPE, href };
   try {
     opener.postMessage(message, location.origin);

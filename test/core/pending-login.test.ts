@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
-import { AuthError } from '../src/errors.js';
-import { readCached, readPendingLogin, savePendingLogin, takePendingLogin, writeCached, type PendingLogin } from '../src/storage.js';
-import { clearClosoStorage } from './support/responses.js';
+import { AuthError } from '../../src/core/errors.js';
+import { listPendingLogins, readPendingLogin, savePendingLogin, takePendingLogin, type PendingLogin } from '../../src/core/pending-login.js';
+import { clearClosoStorage } from '../support/responses.js';
 
 const login = (state: string, clientId = 'client-a'): PendingLogin => ({
   state,
@@ -63,11 +63,5 @@ describe('pending login storage', () => {
     } finally {
       Storage.prototype.setItem = original;
     }
-  });
-
-  it('caches values with an age limit', () => {
-    writeCached('x', { a: 1 });
-    expect(readCached('x', 60_000)).to.deep.equal({ a: 1 });
-    expect(readCached('x', -1)).to.equal(null);
   });
 });

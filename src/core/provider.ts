@@ -1,6 +1,7 @@
 /**
- * What every protocol step shares: the provider's metadata (discovery), request options
- * (timeouts, loopback http, the fetch seam) and the mapping of token responses.
+ * The OpenID Provider as every protocol step reaches it: its metadata (discovery, once per
+ * page session) and the options of each request (timeout, loopback http, the fetch seam,
+ * DPoP). Network failures are tagged here, where fetch is called.
  */
 import {
   allowInsecureRequests,
@@ -8,20 +9,12 @@ import {
   discoveryRequest,
   isDPoPNonceError,
   processDiscoveryResponse,
-  ResponseBodyError,
   type AuthorizationServer,
   type DPoPHandle,
-  type TokenEndpointResponse,
 } from 'oauth4webapi';
+import { readCached, writeCached } from './cache.js';
 import { isLoopbackHost, parseUrl, type LoginConfig } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
-import type { IdTokenClaims, TokenEventDetail } from './events.js';
-import { readCached, writeCached } from './storage.js';
-
-/** Tokens of a logged-in session: what the page sees, plus the refresh token, which never leaves the core. */
-export interface TokenSet extends TokenEventDetail {
-  readonly refreshToken: string | null;
-}
 
 /** Network settings; `fetch` is the seam tests and advanced hosts use (oauth4webapi's customFetch). */
 export interface NetworkOptions {
@@ -33,8 +26,23 @@ export interface NetworkOptions {
 }
 
 const DISCOVERY_CACHE_MS = 60 * 60 * 1000;
-/** Longest access token lifetime taken at its word: a year. */
-const MAX_LIFETIME_S = 365 * 24 * 3600;
+
+/**
+ * fetch, with its failures named: a rejected fetch (no network, CORS, connection dropped)
+ * is `network_error`; a timeout stays a TimeoutError, which toAuthError maps to `timeout`.
+ */
+export function sender(network: NetworkOptions): typeof fetch {
+  return async (input, init) => {
+    try {
+      // Looked up at call time: pages and tests may replace window.fetch.
+      return await (network.fetch ?? fetch)(input, init);
+    } catch (error) {
+      const name = (error as Error | undefined)?.name;
+      if (name === 'TimeoutError' || name === 'AbortError') throw error;
+      throw new AuthError('network_error', 'The identity provider could not be reached.', { cause: error });
+    }
+  };
+}
 
 export function requestOptions(config: LoginConfig, network: NetworkOptions, timeoutMs = network.timeoutMs ?? config.timeoutMs) {
   return {
@@ -43,7 +51,7 @@ export function requestOptions(config: LoginConfig, network: NetworkOptions, tim
     // Plain http only for loopback issuers; config.ts refuses the rest.
     [allowInsecureRequests]: config.loopbackHttp,
     // oauth4webapi calls it as fetch(url, init).
-    ...(network.fetch ? { [customFetch]: network.fetch as never } : {}),
+    [customFetch]: sender(network) as never,
     ...(network.dpop ? { DPoP: network.dpop } : {}),
   };
 }
@@ -117,56 +125,4 @@ function usableEndpoints(config: LoginConfig, metadata: AuthorizationServer): bo
 /** Forgets cached metadata (tests; a host that rotated its provider). */
 export function clearDiscoveryCache(): void {
   discoveries.clear();
-}
-
-/** Maps a failed token request: OAuth errors keep their `error`, ID token problems are `id_token_invalid`. */
-export function tokenError(error: unknown, fallback: 'token_exchange_failed' | 'refresh_failed'): AuthError {
-  if (error instanceof ResponseBodyError) {
-    const description = error.error_description ? `: ${error.error_description}` : '';
-    // invalid_grant on a refresh: expired, revoked or reused; only a new login helps.
-    const code = fallback === 'refresh_failed' && error.error === 'invalid_grant' ? 'login_required' : fallback;
-    return new AuthError(code, `The token endpoint answered ${error.status} ${error.error}${description}`, { cause: error });
-  }
-  const message = (error as Error | undefined)?.message ?? '';
-  if (/JWT|JWE|ID Token|id_token/.test(message)) {
-    return new AuthError('id_token_invalid', `The ID token was rejected: ${message}`, { cause: error });
-  }
-  return toAuthError(error, fallback);
-}
-
-/**
- * Checks what oauth4webapi leaves to the client: an access token that is already expired
- * (expires_in 0) is of no use, and with dpop="required" a Bearer answer is refused.
- */
-export function assertTokenResponse(config: LoginConfig, result: TokenEndpointResponse, code: 'token_exchange_failed' | 'refresh_failed'): void {
-  if (result.expires_in === 0) throw new AuthError(code, 'The token endpoint issued an access token that is already expired (expires_in 0).');
-  // A DPoP-bound token nobody asked for cannot be used: the element holds no key it is bound to.
-  if (config.dpop === 'off' && result.token_type === 'dpop') throw new AuthError(code, 'The token endpoint answered with a DPoP token, but DPoP is off.');
-  if (config.dpop === 'required' && result.token_type !== 'dpop') {
-    throw new AuthError(code, `The token endpoint answered a DPoP request with a ${result.token_type} token; dpop="required" refuses it.`);
-  }
-}
-
-export function toTokenSet(
-  result: TokenEndpointResponse,
-  claims: IdTokenClaims,
-  idToken: string,
-  audience: string | null,
-  scope: string,
-  previousRefreshToken: string | null = null,
-): TokenSet {
-  const expiresIn = result.expires_in;
-  return {
-    accessToken: result.access_token,
-    // oauth4webapi lowercases token_type; the Authorization header wants the scheme's usual spelling.
-    tokenType: result.token_type === 'dpop' ? 'DPoP' : 'Bearer',
-    // Capped, so that an absurd lifetime still gives a finite date (JSON has no Infinity).
-    expiresAt: typeof expiresIn === 'number' ? Date.now() + Math.min(expiresIn, MAX_LIFETIME_S) * 1000 : null,
-    scope: result.scope ?? scope,
-    audience,
-    idToken,
-    claims,
-    // A response without a new refresh token keeps the old one (RFC 6749 §6).
-    refreshToken: result.refresh_token ?? previousRefreshToken,
-  };
 }

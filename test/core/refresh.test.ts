@@ -1,10 +1,10 @@
 import { expect } from '@esm-bundle/chai';
-import { clearDiscoveryCache, type TokenSet } from '../src/authorization-server.js';
-import { resolveConfig } from '../src/config.js';
-import type { IdTokenClaims } from '../src/events.js';
-import { refreshTokens } from '../src/refresh.js';
-import { CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, signJwt, type Answer } from './support/responses.js';
-import { rejection } from './support/assertions.js';
+import { clearDiscoveryCache } from '../../src/core/provider.js';
+import { resolveConfig } from '../../src/core/config.js';
+import type { IdTokenClaims, TokenSet } from '../../src/core/token-set.js';
+import { refreshTokens } from '../../src/core/refresh.js';
+import { CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, signJwt, type Answer } from '../support/responses.js';
+import { rejection } from '../support/assertions.js';
 
 const config = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID }, { origin: 'https://app.example.com', pathname: '/' });
 

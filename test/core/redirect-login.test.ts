@@ -1,0 +1,81 @@
+import { expect } from '@esm-bundle/chai';
+import { clearDiscoveryCache } from '../../src/core/provider.js';
+import { startLogin } from '../../src/core/redirect-login.js';
+import { rejection } from '../support/assertions.js';
+import { AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, json, metadata, sha256Base64url } from '../support/responses.js';
+import { begin, config, tenant } from '../support/tenant.js';
+
+describe('startLogin', () => {
+  beforeEach(() => { clearClosoStorage(); clearDiscoveryCache(); });
+
+  it('refuses provider metadata whose endpoints are not https: nothing to navigate to', async () => {
+    for (const [name, value] of [
+      ['authorization_endpoint', 'javascript:alert(document.domain)//'],
+      ['authorization_endpoint', 'http://tenant.example.com/authorize'],
+      ['end_session_endpoint', 'javascript:alert(1)'],
+      ['token_endpoint', 'data:text/html,x'],
+      ['jwks_uri', 'http://tenant.example.com/jwks'],
+    ]) {
+      clearClosoStorage();
+      clearDiscoveryCache();
+      const network = fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json({ ...metadata, [name!]: value }) });
+      const error = await rejection(startLogin(config, { returnTo: '/' }, network));
+      expect(error.code, `${name} ${value}`).to.equal('discovery_failed');
+      expect(sessionStorage.length, 'nothing cached or pending').to.equal(0);
+    }
+  });
+
+  it('builds the authorization request of the guide, plus state and nonce', async () => {
+    const { url, pending } = await begin(tenant());
+    expect(url.origin + url.pathname).to.equal(metadata.authorization_endpoint);
+    const params = Object.fromEntries(url.searchParams);
+    expect(params).to.include({
+      audience: AUDIENCE,
+      scope: 'openid profile email offline_access',
+      response_type: 'code',
+      client_id: CLIENT_ID,
+      redirect_uri: 'https://app.example.com/callback',
+      code_challenge_method: 'S256',
+    });
+    expect(params.code_challenge).to.equal(await sha256Base64url(pending.codeVerifier));
+    expect(pending.codeVerifier).to.match(/^[A-Za-z0-9._~-]{43,128}$/);
+    expect(params.state).to.equal(pending.state);
+    expect(params.nonce).to.equal(pending.nonce);
+    expect(pending).to.include({ issuer: ISSUER, clientId: CLIENT_ID, audience: AUDIENCE, returnTo: '/account?tab=2' });
+    expect(pending.expiresAt - Date.now()).to.be.within(9 * 60_000, 10 * 60_000);
+  });
+
+  it('makes fresh verifier, state and nonce every time', async () => {
+    const network = tenant();
+    const a = await begin(network);
+    const b = await begin(network);
+    expect(a.pending.codeVerifier).not.to.equal(b.pending.codeVerifier);
+    expect(a.pending.state).not.to.equal(b.pending.state);
+    expect(a.pending.nonce).not.to.equal(b.pending.nonce);
+  });
+
+  it('fetches discovery once per page session', async () => {
+    const network = tenant();
+    await begin(network);
+    await begin(network);
+    clearDiscoveryCache(); // memory gone, sessionStorage copy remains
+    await begin(network);
+    expect(network.seen.filter((r) => r.url.endsWith('openid-configuration'))).to.have.length(1);
+  });
+
+  it('reports discovery_failed when the metadata names another issuer', async () => {
+    const network = fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json({ ...metadata, issuer: 'https://evil.example/' }) });
+    const error = await rejection(startLogin(config, { returnTo: '/' }, network));
+    expect(error.code).to.equal('discovery_failed');
+    expect(sessionStorage.length).to.equal(0);
+  });
+
+  it('reports network_error and timeout', async () => {
+    expect((await rejection(startLogin(config, { returnTo: '/' }, fakeFetch({})))).code).to.equal('network_error');
+    clearDiscoveryCache();
+    const hanging = { fetch: ((_url: string, init: RequestInit) => new Promise((_, reject) => {
+      init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+    })) as unknown as typeof fetch, timeoutMs: 50 };
+    expect((await rejection(startLogin(config, { returnTo: '/' }, hanging))).code).to.equal('timeout');
+  });
+});

@@ -1,0 +1,29 @@
+// A login against the canned tenant of responses.ts: the configuration the core unit tests
+// share, a login started through the real startLogin, and the callback URL it comes back to.
+import { resolveConfig } from '../../src/core/config.js';
+import { takePendingLogin } from '../../src/core/pending-login.js';
+import type { NetworkOptions } from '../../src/core/provider.js';
+import { startLogin } from '../../src/core/redirect-login.js';
+import { AUDIENCE, CLIENT_ID, ISSUER, fakeFetch, json, metadata, type Answer } from './responses.js';
+
+export const page = { origin: 'https://app.example.com', pathname: '/account' };
+export const config = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID, audience: AUDIENCE, redirectUri: 'https://app.example.com/callback' }, page);
+
+/** The tenant's discovery document, and its token endpoint answering with `token`. */
+export function tenant(token?: Answer) {
+  return fakeFetch({
+    [`${ISSUER}.well-known/openid-configuration`]: () => json(metadata),
+    ...(token ? { [metadata.token_endpoint]: token } : {}),
+  });
+}
+
+/** Starts a login and returns its authorization URL and the pending login it stored (taken, as the callback takes it). */
+export async function begin(network: NetworkOptions) {
+  const url = await startLogin(config, { returnTo: '/account?tab=2' }, network);
+  const state = url.searchParams.get('state')!;
+  const pending = takePendingLogin(CLIENT_ID, state)!;
+  return { url, pending };
+}
+
+/** The callback URL with these parameters in its query. */
+export const response = (params: Record<string, string>) => new URL(`https://app.example.com/callback?${new URLSearchParams(params)}`);
