@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { ClosoLogin } from '../src/closo-login.js';
 import '../src/define.js';
-import { resolveConfig } from '../src/core/config.js';
+import { OPTIONS, resolveConfig } from '../src/core/config.js';
 import type { AuthErrorEvent, LogoutEvent, TokenEvent } from '../src/events.js';
 import { clearDiscoveryCache } from '../src/core/provider.js';
 import { startLogin } from '../src/core/redirect-login.js';
@@ -255,5 +255,38 @@ describe('<closo-login>', () => {
     expect(el!.shadowRoot!.querySelector('[part=error] b')).to.equal(null);
     expect(network.seen.some((r) => r.url === metadata.token_endpoint)).to.equal(false);
     expect(Object.keys(sessionStorage).some((k) => k.includes(':login:'))).to.equal(false);
+  });
+
+  it('has a property and attribute for every configuration option, from the one list', () => {
+    const declared = ClosoLogin.elementProperties;
+    for (const [name, option] of Object.entries(OPTIONS)) {
+      expect(declared.get(name)?.attribute, name).to.equal(option.attribute);
+    }
+    const [el] = mount({ issuer: ISSUER, 'client-id': 'x', 'popup-timeout': '45', mode: 'popup', dpop: 'required' });
+    expect(el!.popupTimeout).to.equal(45);
+    expect(el!.mode).to.equal('popup');
+    expect(el!.dpop).to.equal('required');
+    expect(el!.renewBefore, 'a default from the list').to.equal(OPTIONS.renewBefore.initial);
+  });
+
+  it('refuses popup-timeout="abc" as config_invalid, rather than timing out at once', async () => {
+    const errors = record('auth-error');
+    const [el] = mount({ issuer: ISSUER, 'client-id': freshClientId(), mode: 'popup', 'popup-timeout': 'abc' });
+    await settle(el!);
+    expect(errors.map((e) => e.detail.code)).to.deep.equal(['config_invalid']);
+    expect(errors[0]!.detail.message).to.contain('popup-timeout');
+  });
+
+  it('reports a failed login to every element of the session, not only the one that started it', async () => {
+    const network = fakeFetch({});
+    restoreFetch = stubFetch(network);
+    const clientId = freshClientId();
+    const errors = record('auth-error');
+    const elements = mount({ issuer: ISSUER, 'client-id': clientId }, 2);
+    await settle(elements[0]!);
+    const error = await elements[0]!.login({ authorizationParams: { state: 'forged' } }).then(() => null, (e: { code: string }) => e.code);
+    expect(error).to.equal('config_invalid');
+    expect(errors.map((e) => [e.target, e.detail.code])).to.deep.equal([[elements[0], 'config_invalid'], [elements[1], 'config_invalid']]);
+    expect(network.seen).to.have.length(0);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { DEFAULT_SCOPE, RESERVED_PARAMS, resolveConfig, sameOriginPath, type LoginOptions } from '../../src/core/config.js';
+import { DEFAULT_SCOPE, OPTIONS, RESERVED_PARAMS, checkAuthorizationParams, resolveConfig, sameOriginPath, type LoginOptions } from '../../src/core/config.js';
 import { AuthError } from '../../src/core/errors.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/account' };
@@ -75,10 +75,15 @@ describe('resolveConfig', () => {
   it('passes further authorization parameters but never lets them override PKCE, state or nonce', () => {
     const config = resolveConfig({ domain: 'a.example', clientId: 'x', authorizationParams: { prompt: 'login', organization: 'org_1' } }, page);
     expect(config.authorizationParams).to.deep.equal({ prompt: 'login', organization: 'org_1' });
-    for (const name of ['state', 'nonce', 'code_challenge', 'code_challenge_method', 'redirect_uri', 'client_id', 'response_type']) {
-      expect(RESERVED_PARAMS.has(name)).to.equal(true);
-      expect(configError({ domain: 'a.example', clientId: 'x', authorizationParams: { [name]: 'x' } }).message).to.contain(name);
+    // Each would undo a protection: PKCE, state, nonce, the query response mode the callback
+    // expects, the redirect URI the provider checks, or a request object that replaces them all.
+    const reserved = ['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'audience', 'state', 'nonce',
+      'code_challenge', 'code_challenge_method', 'request', 'request_uri'];
+    for (const name of reserved) {
+      expect(configError({ domain: 'a.example', clientId: 'x', authorizationParams: { [name]: 'x' } }).message, name).to.contain(name);
+      expect(() => checkAuthorizationParams({ [name]: 'x' }), `per call: ${name}`).to.throw(AuthError, name);
     }
+    expect([...RESERVED_PARAMS].sort()).to.deep.equal([...reserved].sort());
   });
 });
 
@@ -103,6 +108,56 @@ describe('resolveConfig: lifecycle options', () => {
     expect(configError({ domain: 'a.example', clientId: 'x', renewBefore: -1 }).message).to.match(/renew-before/);
     expect(configError({ domain: 'a.example', clientId: 'x', renewBefore: Number.NaN }).message).to.match(/renew-before/);
     expect(configError({ domain: 'a.example', clientId: 'x', logoutUri: 'javascript:alert(1)' }).message).to.match(/logout-uri/);
+  });
+});
+
+describe('OPTIONS: every option is validated', () => {
+  const valid: LoginOptions = { domain: 'a.example', clientId: 'x' };
+  /** A value each option refuses, as an attribute would give it (lit converts Number attributes: "abc" is NaN). */
+  const refused: Partial<Record<keyof typeof OPTIONS, unknown>> = {
+    domain: 'exa mple',
+    issuer: 'ftp://idp.example/',
+    clientId: ' ',
+    redirectUri: 'javascript:alert(1)',
+    authorizationParams: { state: 'x' },
+    storage: 'cookie',
+    renewBefore: Number('abc'),
+    logoutUri: 'data:text/html,x',
+    dpop: 'yes',
+    mode: 'window',
+    popupTimeout: Number('abc'),
+    timeout: 0,
+  };
+  /** Options whose every value is acceptable: any text is an audience or a scope, any value a flag. */
+  const free = ['audience', 'scope', 'silent'];
+
+  it('refuses a bad value of each option with config_invalid naming its attribute', () => {
+    for (const [name, value] of Object.entries(refused)) {
+      const options = { ...valid, [name]: value };
+      if (name === 'issuer' || name === 'clientId') Object.assign(options, name === 'issuer' ? { domain: undefined } : {});
+      const error = configError(options as LoginOptions);
+      const named = name === 'authorizationParams' ? 'authorization parameter "state"' : OPTIONS[name as keyof typeof OPTIONS].attribute;
+      expect(error.message, name).to.contain(named);
+    }
+    expect([...Object.keys(refused), ...free].sort(), 'every option is covered').to.deep.equal(Object.keys(OPTIONS).sort());
+  });
+
+  it('refuses popup-timeout="abc" and popup-timeout="0" rather than timing out at once', () => {
+    expect(configError({ ...valid, popupTimeout: Number('abc') }).message).to.match(/popup-timeout/);
+    expect(configError({ ...valid, popupTimeout: 0 }).message).to.match(/popup-timeout/);
+    expect(resolveConfig({ ...valid, popupTimeout: 2.5 }, page).popupTimeoutMs).to.equal(2500);
+  });
+
+  it('takes mode and its default', () => {
+    expect(resolveConfig(valid, page).mode).to.equal('redirect');
+    expect(resolveConfig({ ...valid, mode: 'popup' }, page).mode).to.equal('popup');
+    expect(resolveConfig(valid, page).popupTimeoutMs).to.equal(300_000);
+  });
+
+  it('gives each option a dash-case attribute named after its property', () => {
+    for (const [name, option] of Object.entries(OPTIONS)) {
+      expect(option.attribute, name).to.equal(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+    }
   });
 });
 

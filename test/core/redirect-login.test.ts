@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
 import { clearDiscoveryCache } from '../../src/core/provider.js';
-import { startLogin } from '../../src/core/redirect-login.js';
+import { navigate, startLogin } from '../../src/core/redirect-login.js';
 import { rejection } from '../support/assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, json, metadata, sha256Base64url } from '../support/responses.js';
 import { begin, config, tenant } from '../support/tenant.js';
@@ -77,5 +77,28 @@ describe('startLogin', () => {
       init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
     })) as unknown as typeof fetch, timeoutMs: 50 };
     expect((await rejection(startLogin(config, { returnTo: '/' }, hanging))).code).to.equal('timeout');
+  });
+});
+
+describe('navigate', () => {
+  it('rejects with timeout when the page is still here after the timeout (the provider answered 204)', async () => {
+    const started = Date.now();
+    const error = await rejection(navigate(new URL(`${location.origin}/no-content`), 200));
+    expect(error.code).to.equal('timeout');
+    expect(error.message).to.equal('The browser did not open the login page.');
+    expect(Date.now() - started).to.be.within(150, 2000);
+    expect(location.pathname).not.to.equal('/no-content');
+  });
+
+  it('settles quietly when the page comes back from the back/forward cache: nothing happened', async () => {
+    const left = navigate(new URL(`${location.origin}/no-content`), 60_000);
+    window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    expect(await left).to.equal(undefined);
+  });
+
+  it('ignores a pageshow that is not a return from the cache', async () => {
+    const left = navigate(new URL(`${location.origin}/no-content`), 300);
+    window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: false }));
+    expect((await rejection(left)).code).to.equal('timeout');
   });
 });

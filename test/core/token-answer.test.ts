@@ -146,4 +146,20 @@ describe('token answers: code exchange', () => {
     expect(Number.isFinite(tokens.expiresAt)).to.equal(true);
     expect(JSON.parse(JSON.stringify(tokens)).expiresAt).to.equal(tokens.expiresAt);
   });
+
+  it('tells a body that is not JSON (token_exchange_failed) from an ID token that is not (id_token_invalid)', async () => {
+    const truncated = await rejection(withAnswer(() => new Response('{"access_token":"abc","tok', { headers: { 'content-type': 'application/json' } })));
+    expect(truncated.code).to.equal('token_exchange_failed');
+    expect(truncated.message).to.contain('not JSON');
+    const b64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const garbledHeader = await rejection(withAnswer(() => json({ access_token: 'at', token_type: 'Bearer', id_token: `${b64url('{"alg":')}.${b64url('{}')}.c2ln` })));
+    expect(garbledHeader.code).to.equal('id_token_invalid');
+  });
+
+  /** Completes a login whose token endpoint answers `answer`. */
+  async function withAnswer(answer: Answer) {
+    const network = tenant(answer);
+    const { pending } = await begin(network);
+    return completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network);
+  }
 });
