@@ -3,8 +3,8 @@ import { completeLogin, intakeCallback, readAuthorizationResponse, sameEndpoint,
 import { savePendingLogin, type PendingLogin } from '../../src/core/pending-login.js';
 import { clearDiscoveryCache } from '../../src/core/provider.js';
 import { rejection } from '../support/assertions.js';
-import { CLIENT_ID, ISSUER, clearClosoStorage, json, metadata, type Answer } from '../support/responses.js';
-import { begin, config, response, tenant } from '../support/tenant.js';
+import { CLIENT_ID, ISSUER, clearClosoStorage, json, metadata } from '../support/responses.js';
+import { begin, config, loginFailsWith, response, tenant } from '../support/tenant.js';
 
 const here = `${location.origin}${location.pathname}`;
 
@@ -143,32 +143,24 @@ describe('intakeCallback', () => {
 describe('completeLogin: the authorization response', () => {
   beforeEach(() => { clearClosoStorage(); clearDiscoveryCache(); });
 
-  const rejects = async (params: (p: PendingLogin) => Record<string, string>, token: Answer | undefined, code: string) => {
-    const network = tenant(token);
-    const { pending } = await begin(network);
-    const error = await rejection(completeLogin(config, pending, response(params(pending)), network));
-    expect(error.code).to.equal(code);
-    return { error, network };
-  };
-
   it('passes OAuth errors through, with the description as text', async () => {
-    const { error, network } = await rejects((p) => ({ error: 'access_denied', error_description: '<img src=x onerror=alert(1)>', state: p.state, iss: ISSUER }), undefined, 'access_denied');
+    const { error, network } = await loginFailsWith((p) => ({ error: 'access_denied', error_description: '<img src=x onerror=alert(1)>', state: p.state, iss: ISSUER }), undefined, 'access_denied');
     expect(error.message).to.equal('access_denied: <img src=x onerror=alert(1)>');
     expect(network.seen.some((r) => r.url === metadata.token_endpoint)).to.equal(false);
   });
 
   it('maps unknown OAuth error values to authorization_failed', async () => {
-    await rejects((p) => ({ error: 'weird<b>', state: p.state, iss: ISSUER }), undefined, 'authorization_failed');
+    await loginFailsWith((p) => ({ error: 'weird<b>', state: p.state, iss: ISSUER }), undefined, 'authorization_failed');
   });
 
   it('rejects a response from another issuer (RFC 9207) before any token request', async () => {
-    const { network } = await rejects((p) => ({ code: 'c', state: p.state, iss: 'https://evil.example/' }), () => json({}), 'iss_mismatch');
+    const { network } = await loginFailsWith((p) => ({ code: 'c', state: p.state, iss: 'https://evil.example/' }), () => json({}), 'iss_mismatch');
     expect(network.seen.some((r) => r.url === metadata.token_endpoint)).to.equal(false);
-    await rejects((p) => ({ code: 'c', state: p.state }), () => json({}), 'iss_mismatch');
+    await loginFailsWith((p) => ({ code: 'c', state: p.state }), () => json({}), 'iss_mismatch');
   });
 
   it('rejects a state that is not the pending login\'s', async () => {
-    await rejects((p) => ({ code: 'c', state: `${p.state}1`, iss: ISSUER }), () => json({}), 'state_mismatch');
+    await loginFailsWith((p) => ({ code: 'c', state: `${p.state}1`, iss: ISSUER }), () => json({}), 'state_mismatch');
   });
 
   it('refuses an expired pending login without a network request', async () => {

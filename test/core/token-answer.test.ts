@@ -6,20 +6,12 @@ import { rejection } from '../support/assertions.js';
 import {
   AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, idTokenClaims, json, jwks, metadata, signJwt, tokenResponse, type Answer,
 } from '../support/responses.js';
-import { begin, config, response, tenant } from '../support/tenant.js';
+import { begin, config, loginFailsWith, response, tenant } from '../support/tenant.js';
 
 // The checks on a code exchange's answer, reached as the callback reaches them (completeLogin).
 // Refresh answers: refresh.test.ts.
 describe('token answers: code exchange', () => {
   beforeEach(() => { clearClosoStorage(); clearDiscoveryCache(); });
-
-  const rejects = async (params: (p: PendingLogin) => Record<string, string>, token: Answer | undefined, code: string) => {
-    const network = tenant(token);
-    const { pending } = await begin(network);
-    const error = await rejection(completeLogin(config, pending, response(params(pending)), network));
-    expect(error.code).to.equal(code);
-    return { error, network };
-  };
 
   const b64 = (value: unknown) => btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
@@ -64,10 +56,10 @@ describe('token answers: code exchange', () => {
   });
 
   it('reports token endpoint errors as token_exchange_failed with the OAuth error', async () => {
-    const { error } = await rejects((p) => ({ code: 'c', state: p.state, iss: ISSUER }),
+    const { error } = await loginFailsWith((p) => ({ code: 'c', state: p.state, iss: ISSUER }),
       () => json({ error: 'invalid_grant', error_description: 'Invalid authorization code' }, 400), 'token_exchange_failed');
     expect(error.message).to.contain('invalid_grant').and.contain('Invalid authorization code');
-    await rejects((p) => ({ code: 'c', state: p.state, iss: ISSUER }), () => new Response('<html>oops</html>', { status: 500 }), 'token_exchange_failed');
+    await loginFailsWith((p) => ({ code: 'c', state: p.state, iss: ISSUER }), () => new Response('<html>oops</html>', { status: 500 }), 'token_exchange_failed');
   });
 
   it('rejects ID tokens whose nonce, audience or issuer is wrong', async () => {

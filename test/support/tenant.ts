@@ -1,9 +1,12 @@
 // A login against the canned tenant of responses.ts: the configuration the core unit tests
 // share, a login started through the real startLogin, and the callback URL it comes back to.
+import { expect } from '@esm-bundle/chai';
+import { completeLogin } from '../../src/core/callback.js';
 import { resolveConfig } from '../../src/core/config.js';
-import { takePendingLogin } from '../../src/core/pending-login.js';
+import { takePendingLogin, type PendingLogin } from '../../src/core/pending-login.js';
 import type { NetworkOptions } from '../../src/core/provider.js';
 import { startLogin } from '../../src/core/redirect-login.js';
+import { rejection } from './assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, fakeFetch, json, metadata, type Answer } from './responses.js';
 
 export const page = { origin: 'https://app.example.com', pathname: '/account' };
@@ -27,3 +30,12 @@ export async function begin(network: NetworkOptions) {
 
 /** The callback URL with these parameters in its query. */
 export const response = (params: Record<string, string>) => new URL(`https://app.example.com/callback?${new URLSearchParams(params)}`);
+
+/** Completes a login answered with `params(pending)`, the token endpoint answering `token`: it must fail with `code`. */
+export async function loginFailsWith(params: (pending: PendingLogin) => Record<string, string>, token: Answer | undefined, code: string) {
+  const network = tenant(token);
+  const { pending } = await begin(network);
+  const error = await rejection(completeLogin(config, pending, response(params(pending)), network));
+  expect(error.code).to.equal(code);
+  return { error, network };
+}
