@@ -1,7 +1,7 @@
 // npm run bench: closo-login against @auth0/auth0-spa-js 2.x and oidc-client-ts 3.x, doing the
 // same job (redirect login with PKCE and audience, callback, refresh) in headless Chromium
 // against the local provider. Libraries alternate run by run; medians with min–max.
-//   RUNS=20 (default) · ELEMENT_RUNS=5 · writes bench/RESULTS.md and the README's quote of it.
+//   RUNS=20 (default) · ELEMENT_RUNS=5 · writes bench/RESULTS.md and docs/benchmark.md's quote of it.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -190,11 +190,11 @@ for (const count of COUNTS) {
 const table = lines.join('\n');
 console.log(table);
 writeFileSync(here('./RESULTS.md'), `# Benchmark results\n\n${table}\n`);
-const readmePath = here('../README.md');
-const readme = readFileSync(readmePath, 'utf8');
-writeFileSync(readmePath, readme.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
+const benchPagePath = here('../docs/benchmark.md');
+const benchPage = readFileSync(benchPagePath, 'utf8');
+writeFileSync(benchPagePath, benchPage.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
 try {
-  execFileSync('git', ['diff', '--stat', '--', 'bench/RESULTS.md', 'README.md'], { stdio: 'inherit' });
+  execFileSync('git', ['diff', '--stat', '--', 'bench/RESULTS.md', 'docs/benchmark.md'], { stdio: 'inherit' });
 } catch {
   // not a git checkout
 }

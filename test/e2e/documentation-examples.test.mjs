@@ -1,9 +1,9 @@
-// The README's HTML examples and its theming CSS, run as written: only the CDN URL, the Auth0
+// The HTML examples and the theming CSS of the README and docs/, run as written: only the CDN URL, the Auth0
 // domain, the client ID and the CMS's callback URL are swapped for the local ones. The test
 // server's policy allows inline scripts on these pages but no inline styles, so a <style>
 // block is served as a stylesheet of its own.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, after, describe, it } from 'node:test';
@@ -12,11 +12,14 @@ import { DEMO_USER, isAuthorizeRequest, logInAtProvider, useStack, waitForEvents
 const CDN_URL = 'https://cdn.jsdelivr.net/npm/closo-login@0.1.0/dist/closo-login.min.js';
 const CMS_CALLBACK = 'https://blog.example/login-callback';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const root = new URL('../../', import.meta.url);
+const docs = ['README.md', ...readdirSync(new URL('docs/', root)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+  .map((path) => readFileSync(new URL(path, root), 'utf8')).join('\n');
 // `<!-- runnable example: name -->` then an html block, both possibly indented (inside a list item).
-const examples = Object.fromEntries([...readme.matchAll(/^( *)<!-- runnable example: ([\w-]+) -->\n\1```html\n([\s\S]*?)\n\1```/gm)]
-  .map(([, indent, name, code]) => [name, code.split('\n').map((line) => line.replace(new RegExp(`^ {0,${indent.length}}`), '')).join('\n')]));
-const themingCss = /## Theming and accessibility[\s\S]*?```css\n([\s\S]*?)\n```/.exec(readme)?.[1];
+const found = [...docs.matchAll(/^( *)<!-- runnable example: ([\w-]+) -->\n\1```html\n([\s\S]*?)\n\1```/gm)]
+  .map(([, indent, name, code]) => [name, code.split('\n').map((line) => line.replace(new RegExp(`^ {0,${indent.length}}`), '')).join('\n')]);
+const examples = Object.fromEntries(found);
+const themingCss = /^<!-- runnable css: theming -->\n```css\n([\s\S]*?)\n```/m.exec(docs)?.[1];
 
 const dir = mkdtempSync(join(tmpdir(), 'closo-readme-'));
 for (const [name, code] of Object.entries(examples)) {
@@ -52,11 +55,25 @@ afterEach(() => {
   for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
 });
 
-describe('README examples', () => {
+describe('documentation examples', () => {
   it('are all here', () => {
-    assert.deepEqual(Object.keys(examples).sort(), ['cms-article', 'cms-callback', 'error-messages', 'labels', 'page']);
+    assert.equal(found.length, Object.keys(examples).length, 'each example has its own name');
+    assert.deepEqual(Object.keys(examples).sort(), ['cms-article', 'cms-callback', 'error-messages', 'labels', 'page', 'quick']);
     assert.ok(themingCss, 'the theming CSS');
     for (const code of Object.values(examples)) assert.ok(code.includes(CDN_URL), 'every example loads the drop-in file from the CDN');
+  });
+
+  it('the README\'s page: logs in and calls the API with the token of the event', async () => {
+    const page = await env.newPage();
+    const api = page.waitForRequest((request) => request.url().endsWith('/api/claims'));
+    await page.goto(url('quick'));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [token] = await waitForEvents(page, 'token');
+    const request = await api;
+    assert.equal(request.headers().authorization, `Bearer ${token.detail.accessToken}`);
+    assert.equal((await request.response()).status(), 200);
+    await page.context().close();
   });
 
   it('plain HTML: logs in, greets the user and calls the API with the token', async () => {
@@ -113,7 +130,7 @@ describe('README examples', () => {
   });
 });
 
-describe('README theming CSS', () => {
+describe('theming CSS', () => {
   it('restyles the button, the user\'s name and the error through custom properties and parts', async () => {
     const page = await env.newPage();
     await page.goto(url('theming'));
