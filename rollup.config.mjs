@@ -1,7 +1,8 @@
 // Two builds:
 // - dist/*.js: ES modules for bundlers, one per source file, lit and oauth4webapi left as
 //   imports (dependencies), with .d.ts and source maps;
-// - dist/closo-login.min.js: the drop-in file, one minified ES module with everything inlined.
+// - dist/closo-login.min.js: the drop-in file, a minified ES module with everything inlined, which
+//   loads dist/closo-login-session-<hash>.min.js (the session's code) when it is needed.
 // src/ is not published, so the source maps carry the sources themselves (inlineSources), and
 // there are no declaration maps (TypeScript cannot embed sources in those).
 import { rmSync } from 'node:fs';
@@ -46,7 +47,19 @@ export default [
   },
   {
     input: 'src/index.ts',
-    output: { file: 'dist/closo-login.min.js', format: 'es', sourcemap: true },
+    // The session's file imports what it shares with the entry from the entry itself: two files, not three.
+    preserveEntrySignatures: 'allow-extension',
+    // The drop-in is two files: what every page loads, and the session's code (the protocol,
+    // oauth4webapi included), which it imports from beside itself when a page logs someone in
+    // (src/core/sessions.ts). The second file's name carries its content hash, so a CDN never
+    // serves one version's chunk to another version's entry.
+    output: {
+      dir: 'dist',
+      entryFileNames: 'closo-login.min.js',
+      chunkFileNames: 'closo-login-[name]-[hash].min.js',
+      format: 'es',
+      sourcemap: true,
+    },
     plugins: [
       nodeResolve({ browser: true }),
       typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: false, declarationMap: false, inlineSources: true }),

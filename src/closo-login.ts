@@ -1,8 +1,8 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { OPTIONS, resolveConfig, type LoginConfig, type OptionName, type OptionValues } from './core/config.js';
 import { AuthError, toAuthError } from './core/errors.js';
-import type { LoginCall, Session, SessionChange } from './core/session.js';
-import { sessionFor } from './core/sessions.js';
+import type { LoginCall, SessionChange } from './core/session.js';
+import { sessionFor, type SessionHandle } from './core/sessions.js';
 import type { IdTokenClaims, TokenView } from './core/token-set.js';
 import { outcomeEvent, pageLoading } from './events.js';
 
@@ -133,7 +133,7 @@ export class ClosoLogin extends LitElement {
   declare private _error: AuthError | null;
   declare private _configError: AuthError | null;
 
-  #session: Session | null = null;
+  #session: SessionHandle | null = null;
   /** This element's validated configuration: the session's may come from another element. */
   #config: LoginConfig | null = null;
   #unsubscribe: (() => void) | null = null;
@@ -262,13 +262,13 @@ export class ClosoLogin extends LitElement {
   }
 
   /** The session, or why there is none. */
-  #connected(): Session {
+  #connected(): SessionHandle {
     if (this._configError) throw this._configError;
     if (!this.#session) throw new AuthError('login_required', 'The element is not connected.');
     return this.#session;
   }
 
-  #attach(session: Session): void {
+  #attach(session: SessionHandle): void {
     this.#detach();
     this.#session = session;
     this.#unsubscribe = session.subscribe(this.#onSessionChange);

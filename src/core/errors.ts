@@ -6,16 +6,24 @@
  * oauth4webapi's errors are mapped by their `code` and `cause`, never by their message: a
  * reworded message in an oauth4webapi release must not change which error a user sees.
  */
-import {
-  AUTHORIZATION_RESPONSE_ERROR,
-  INVALID_RESPONSE,
-  JWT_CLAIM_COMPARISON,
-  JWT_TIMESTAMP_CHECK,
-  KEY_SELECTION,
-  PARSE_ERROR,
-  RESPONSE_BODY_ERROR,
-  UNSUPPORTED_OPERATION,
-} from 'oauth4webapi';
+/**
+ * oauth4webapi's error codes this mapping reads, as oauth4webapi exports them (errors.test.ts
+ * checks each against its export). Spelled out rather than imported, so that a page that only
+ * shows the login button loads none of oauth4webapi (see sessions.ts).
+ */
+const OAUTH = {
+  AUTHORIZATION_RESPONSE_ERROR: 'OAUTH_AUTHORIZATION_RESPONSE_ERROR',
+  INVALID_RESPONSE: 'OAUTH_INVALID_RESPONSE',
+  JWT_CLAIM_COMPARISON: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+  JWT_TIMESTAMP_CHECK: 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+  KEY_SELECTION: 'OAUTH_KEY_SELECTION_FAILED',
+  PARSE_ERROR: 'OAUTH_PARSE_ERROR',
+  RESPONSE_BODY_ERROR: 'OAUTH_RESPONSE_BODY_ERROR',
+  UNSUPPORTED_OPERATION: 'OAUTH_UNSUPPORTED_OPERATION',
+} as const;
+
+/** oauth4webapi's codes as this file reads them, for the test that compares them with oauth4webapi's exports. */
+export const OAUTH4WEBAPI_CODES: Readonly<Record<keyof typeof OAUTH, string>> = OAUTH;
 
 /** OAuth 2.0 / OpenID Connect `error` values passed through from an authorization response (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
 export const AUTHORIZATION_ERROR_CODES = [
@@ -126,13 +134,13 @@ export function toAuthError(error: unknown, step: Step): AuthError {
   const failure = (error ?? {}) as OAuthFailure;
   const message = error instanceof Error ? error.message : String(error);
   switch (failure.code) {
-    case RESPONSE_BODY_ERROR: {
+    case OAUTH.RESPONSE_BODY_ERROR: {
       const description = failure.error_description ? `: ${failure.error_description}` : '';
       // invalid_grant on a refresh: expired, revoked or reused; only a new login helps (RFC 6749 §5.2).
       const code = step === 'refresh_failed' && failure.error === 'invalid_grant' ? 'login_required' : step;
       return new AuthError(code, `The token endpoint answered ${failure.status} ${failure.error}${description}`, { cause: error });
     }
-    case AUTHORIZATION_RESPONSE_ERROR: {
+    case OAUTH.AUTHORIZATION_RESPONSE_ERROR: {
       const description = failure.error_description ? `: ${failure.error_description}` : '';
       return new AuthError(authorizationErrorCode(String(failure.error)), `${failure.error}${description}`, { cause: error });
     }
@@ -151,10 +159,10 @@ export function toAuthError(error: unknown, step: Step): AuthError {
  * token itself. A PARSE_ERROR of the body is told apart before this is asked (token-answer.ts).
  */
 function concernsJwt({ code, cause }: OAuthFailure): boolean {
-  if (code === JWT_CLAIM_COMPARISON || code === JWT_TIMESTAMP_CHECK || code === KEY_SELECTION) return true;
-  if (code !== INVALID_RESPONSE && code !== PARSE_ERROR && code !== UNSUPPORTED_OPERATION) return false;
+  if (code === OAUTH.JWT_CLAIM_COMPARISON || code === OAUTH.JWT_TIMESTAMP_CHECK || code === OAUTH.KEY_SELECTION) return true;
+  if (code !== OAUTH.INVALID_RESPONSE && code !== OAUTH.PARSE_ERROR && code !== OAUTH.UNSUPPORTED_OPERATION) return false;
   if (typeof cause === 'string') return true; // the JWT itself: not three parts, or a JWE
   if (!cause || typeof cause !== 'object' || cause instanceof Response) return false;
   if ('body' in cause) return false;
-  return 'claims' in cause || 'header' in cause || 'alg' in cause || 'key' in cause || code === PARSE_ERROR;
+  return 'claims' in cause || 'header' in cause || 'alg' in cause || 'key' in cause || code === OAUTH.PARSE_ERROR;
 }

@@ -3,7 +3,8 @@
  * user's unsaved work) stays. The callback page loaded in the popup hands the response to
  * its opener with postMessage, to this exact origin, and closes; the opener checks the
  * message's origin and its source window (RFC 9700 §4.17.2), then completes the login as
- * the redirect flow does (callback.ts: state, iss, code exchange).
+ * the redirect flow does (callback.ts: state, iss, code exchange). The window itself is
+ * opened in the click's task, before this file is loaded (popup-window.ts).
  */
 import { completeLogin } from './callback.js';
 import type { LoginConfig } from './config.js';
@@ -12,8 +13,6 @@ import type { NetworkOptions } from './provider.js';
 import { authorizationRequest } from './redirect-login.js';
 import type { TokenSet } from './token-set.js';
 
-/** The popup's window name, so that a second login reuses the window. */
-const POPUP_NAME = 'closo-login-popup';
 const MESSAGE_TYPE = 'closo-login:authorization-response';
 const CLOSED_POLL_MS = 250;
 
@@ -30,18 +29,6 @@ interface PopupMessage {
 const WAITING = Symbol.for('closo-login:popups');
 type WithWaiting = Window & { [WAITING]?: Set<Window> };
 const waitingPopups = (opener: WithWaiting): Set<Window> => (opener[WAITING] ??= new Set());
-
-/**
- * Opens the popup. Must run in the click's task: browsers block popups opened after an
- * await. Returns null when the browser blocked it.
- */
-export function openPopup(): Window | null {
-  const width = 480;
-  const height = 640;
-  const left = Math.max(0, (screen.width - width) / 2);
-  const top = Math.max(0, (screen.height - height) / 2);
-  return window.open('', POPUP_NAME, `popup,width=${width},height=${height},left=${left},top=${top}`);
-}
 
 /** Completes a login in an already opened popup window. Cleans up in every case. */
 export async function popupLogin(

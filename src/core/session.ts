@@ -12,7 +12,7 @@ import { checkAuthorizationParams, sameOriginPath, type LoginConfig } from './co
 import { SessionKey } from './dpop.js';
 import { AuthError, toAuthError, type Step } from './errors.js';
 import { logoutUrl, revokeRefreshToken } from './logout.js';
-import { answerOpener, openPopup, popupLogin } from './popup-login.js';
+import { answerOpener, popupLogin } from './popup-login.js';
 import type { NetworkOptions } from './provider.js';
 import { navigate, startLogin } from './redirect-login.js';
 import { refreshTokens } from './refresh.js';
@@ -128,21 +128,21 @@ export class Session {
 
   /**
    * Starts a login with the calling element's `config`. Redirect: resolves once the browser
-   * leaves. Popup: opens the window at once (browsers allow popups only in the click's own
-   * task), resolves once logged in. Failures reject and reach every element; a login while
-   * another is under way is ignored.
+   * leaves. Popup: in `popup`, the window the caller opened in the click's task (browsers allow
+   * popups only there; null when blocked), and resolves once logged in. Failures reject and
+   * reach every element; a login while another is under way is ignored.
    */
-  login(call: LoginCall = {}, config = this.config): Promise<void> {
-    if (this.#busy) return Promise.resolve();
+  login(call: LoginCall = {}, config = this.config, popup?: Window | null): Promise<void> {
     let params: Readonly<Record<string, string>> | undefined;
     try {
       params = call.authorizationParams && checkAuthorizationParams(call.authorizationParams);
     } catch (error) {
+      popup?.close();
       return Promise.reject(this.#fail(toAuthError(error, 'config_invalid')));
     }
+    if (this.#busy) return Promise.resolve(popup?.close());
     const extra = params ? { authorizationParams: params } : {};
-    if (call.popup ?? config.mode === 'popup') {
-      const popup = openPopup();
+    if (popup !== undefined) {
       if (!popup) return Promise.reject(this.#fail(new AuthError('popup_blocked', 'The browser blocked the login window; allow popups for this site.')));
       return this.#login(async () => popupLogin(config, popup, params, await this.#net()), { rejects: true });
     }

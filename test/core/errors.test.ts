@@ -1,4 +1,5 @@
 import { expect } from '@esm-bundle/chai';
+import * as oauth from 'oauth4webapi';
 import {
   processAuthorizationCodeResponse,
   processDiscoveryResponse,
@@ -6,7 +7,7 @@ import {
   validateAuthResponse,
   type AuthorizationServer,
 } from 'oauth4webapi';
-import { AuthError, toAuthError, type Step } from '../../src/core/errors.js';
+import { AuthError, OAUTH4WEBAPI_CODES, toAuthError, type Step } from '../../src/core/errors.js';
 import { CLIENT_ID, ISSUER, idTokenClaims, json, metadata, signJwt } from '../support/responses.js';
 
 const as = metadata as AuthorizationServer;
@@ -32,6 +33,10 @@ function codes(error: Error, step: Step): [string, string] {
 const codeAnswer = (body: unknown, status = 200) => processAuthorizationCodeResponse(as, client, json(body, status), { expectedNonce: 'n-1', requireIdToken: true });
 
 describe('toAuthError: oauth4webapi errors, mapped by code and cause', () => {
+  it('reads oauth4webapi\'s codes exactly as oauth4webapi exports them', () => {
+    for (const [name, code] of Object.entries(OAUTH4WEBAPI_CODES)) expect(code, name).to.equal((oauth as unknown as Record<string, string>)[name]);
+  });
+
   it('keeps an OAuth error answer\'s error; a refused refresh token ends the session (login_required)', async () => {
     const refused = () => json({ error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' }, 400);
     expect(codes(await thrown(() => processRefreshTokenResponse(as, client, refused())), 'refresh_failed')).to.deep.equal(['login_required', 'login_required']);

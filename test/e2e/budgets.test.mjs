@@ -1,7 +1,8 @@
-// Size and request budgets (bench/budgets.json), checked on every test run. Timings are
-// measured by `npm run bench`, not asserted here.
+// Size and request budgets (bench/budgets.json), checked on every test run. Sizes are what the
+// browser fetched, read from the network log: a file loaded too early counts where it was loaded.
+// Timings are measured by `npm run bench`, not asserted here.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { logInAtProvider, useStack, waitForEvents } from './harness.mjs';
@@ -9,30 +10,68 @@ import { logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 const root = new URL('../../', import.meta.url);
 const budgets = JSON.parse(readFileSync(new URL('bench/budgets.json', root), 'utf8'));
 const env = useStack();
+const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
+
+/** Records every script the page fetches: its path and its gzip -9 size. */
+function scriptLog(page) {
+  const scripts = [];
+  page.on('response', async (response) => {
+    if (response.request().resourceType() !== 'script') return;
+    scripts.push({ path: new URL(response.url()).pathname, gzip: gzip(await response.body()) });
+  });
+  return scripts;
+}
+const total = (scripts) => scripts.reduce((sum, s) => sum + s.gzip, 0);
+const describeScripts = (scripts) => scripts.map((s) => `${s.path} ${s.gzip} B`).join(', ');
 
 describe('budgets', () => {
-  it('the drop-in file stays within its gzip budget', () => {
-    const gzip = gzipSync(readFileSync(new URL('dist/closo-login.min.js', root)), { level: 9 }).length;
-    assert.ok(gzip <= budgets.dropInGzipBytes,
-      `dist/closo-login.min.js is ${gzip} bytes gzip -9, over the budget of ${budgets.dropInGzipBytes} in bench/budgets.json`);
+  it('a page with a logged-out <closo-login> loads only the first file, within its budget, and the button works', async () => {
+    const page = await env.newPage();
+    const scripts = scriptLog(page);
+    await page.goto(`${env.origin}/fixtures/memory.html`);
+    const button = page.getByRole('button', { name: 'Log in' });
+    await button.waitFor();
+    // Anything loaded eagerly would be requested by now.
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(scripts.map((s) => s.path), ['/dist/closo-login.min.js'], describeScripts(scripts));
+    assert.ok(total(scripts) <= budgets.firstLoadGzipBytes,
+      `the first load is ${total(scripts)} B gzip -9 (${describeScripts(scripts)}), over the budget of ${budgets.firstLoadGzipBytes} in bench/budgets.json`);
+    // The session's file loads on the click, and the login goes on.
+    await button.click();
+    await page.waitForURL(/\/u\/login\//);
+    assert.equal(scripts.length, 2, describeScripts(scripts));
   });
 
-  it('the callback page makes exactly one request to the provider when discovery was cached at login', async () => {
+  it('the callback page loads at most two scripts, within its budget, and makes one request to the provider', async () => {
     const page = await env.newPage();
-    await page.goto(`${env.origin}/`);
+    await page.goto(`${env.origin}/fixtures/memory.html`);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(/\/u\/login\//);
     const fromCallback = [];
+    const scripts = [];
     let onCallback = false;
     page.on('request', (request) => {
       if (request.isNavigationRequest() && request.url().includes('code=')) onCallback = true;
       if (onCallback && request.url().startsWith(env.issuer)) fromCallback.push(`${request.method()} ${new URL(request.url()).pathname}`);
+    });
+    page.on('response', async (response) => {
+      if (onCallback && response.request().resourceType() === 'script') scripts.push({ path: new URL(response.url()).pathname, gzip: gzip(await response.body()) });
     });
     await logInAtProvider(page);
     await waitForEvents(page, 'token');
     assert.equal(fromCallback.length, budgets.callbackProviderRequests,
       `the callback page made ${fromCallback.length} provider requests (${fromCallback.join(', ')}), budget ${budgets.callbackProviderRequests}`);
     assert.deepEqual(fromCallback, ['POST /oauth/token']);
-    await page.context().close();
+    assert.ok(scripts.length <= budgets.callbackScripts, `the callback page loaded ${describeScripts(scripts)}`);
+    assert.ok(total(scripts) <= budgets.callbackPageGzipBytes,
+      `the callback page's scripts are ${total(scripts)} B gzip -9 (${describeScripts(scripts)}), over the budget of ${budgets.callbackPageGzipBytes}`);
+  });
+
+  it('all files of the drop-in together stay within their budget', () => {
+    const files = readdirSync(new URL('dist/', root)).filter((name) => /^closo-login.*\.min\.js$/.test(name));
+    assert.ok(files.length >= 2, files.join(', '));
+    const sizes = files.map((name) => ({ path: name, gzip: gzip(readFileSync(new URL(`dist/${name}`, root))) }));
+    assert.ok(total(sizes) <= budgets.allFilesGzipBytes,
+      `the drop-in's files are ${total(sizes)} B gzip -9 (${describeScripts(sizes)}), over the budget of ${budgets.allFilesGzipBytes}`);
   });
 });
