@@ -44,7 +44,7 @@ for (const count of COUNTS) writeFileSync(`${site}many-${count}.html`, page(`${c
 
 // The floor for any element built on this stack: lit plus exactly the oauth4webapi functions
 // src/ imports, bundled the same way as the peers. Whatever closo-login adds is above it.
-const imported = (from) => [...new Set(readdirSync(here('../src')).filter((f) => f.endsWith('.ts'))
+const imported = (from) => [...new Set(readdirSync(here('../src'), { recursive: true }).filter((f) => f.endsWith('.ts'))
   .flatMap((f) => [...readFileSync(here(`../src/${f}`), 'utf8').matchAll(new RegExp(`import \\{([^}]*)\\} from '${from}'`, 'g'))])
   .flatMap((m) => m[1].split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '))))];
 writeFileSync(`${site}dependencies.js`, [
