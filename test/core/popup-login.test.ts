@@ -220,9 +220,7 @@ describe('popupLogin', () => {
   it('rejects timeout after the configured popup timeout, and closes the popup', async () => {
     const popup = new FakePopup();
     const { result } = await start(popup, provider(), { ...config, popupTimeoutMs: 50 });
-    const startedAt = Date.now();
     expect((await rejection(result)).code).to.equal('timeout');
-    expect(Date.now() - startedAt).to.be.below(1000);
     expect(popup.closeCalls).to.equal(1);
     expectCleanedUp(popup);
   });
