@@ -44,7 +44,7 @@ describe('sessionFor', () => {
     }
   });
 
-  it('keeps one Session when only the redirect URI, logout URI, parameters, mode or renewal settings differ', () => {
+  it('keeps one Session when only the redirect URI, logout URI, parameters, mode, renewal settings or the order of scopes differ', () => {
     const options = base();
     const first = sessionFor(configOf({ ...options, renewBefore: 60, timeout: 10, silent: false }));
     for (const [name, change] of [
@@ -56,6 +56,7 @@ describe('sessionFor', () => {
       ['renew-before', { renewBefore: 300 }],
       ['timeout', { timeout: 3 }],
       ['silent', { silent: true }],
+      ['scopes in another order', { scope: 'profile openid' }],
     ] as Array<[string, LoginOptions]>) {
       expect(sessionFor(configOf({ ...options, ...change })), name).to.equal(first);
     }
