@@ -88,7 +88,7 @@ export function discover(config: LoginConfig, network: NetworkOptions = {}): Pro
 async function fetchMetadata(config: LoginConfig, network: NetworkOptions): Promise<AuthorizationServer> {
   const cacheKey = `discovery:${config.issuer}`;
   const cached = readCached<AuthorizationServer>(cacheKey, DISCOVERY_CACHE_MS);
-  if (cached?.issuer === config.issuer && usableEndpoints(config, cached)) return cached;
+  if (cached && sameIssuer(cached.issuer, config.issuer) && usableEndpoints(config, cached)) return cached;
   const issuer = new URL(config.issuer);
   try {
     const response = await discoveryRequest(issuer, { ...requestOptions(config, network), algorithm: 'oidc' });
@@ -103,6 +103,13 @@ async function fetchMetadata(config: LoginConfig, network: NetworkOptions): Prom
     throw toAuthError(error, 'discovery_failed');
   }
 }
+
+/**
+ * Whether two spellings name the same issuer, as oauth4webapi's processDiscoveryResponse decides
+ * it (RFC 8414 §3.3, comparing URLs): `https://tenant.auth0.com` and `https://tenant.auth0.com/`
+ * are one issuer, so the cached metadata serves either spelling.
+ */
+const sameIssuer = (a: string, b: string): boolean => parseUrl(a)?.href === parseUrl(b)?.href;
 
 const ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'revocation_endpoint', 'end_session_endpoint'] as const;
 

@@ -138,7 +138,9 @@ const sessions = new Map<string, SessionHandle>();
 
 /** The page's session for this configuration, created on first use. */
 export function sessionFor(config: LoginConfig, network: NetworkOptions = {}): SessionHandle {
-  const key = JSON.stringify([config.issuer, config.clientId, config.audience, config.scope, config.storage, config.dpop]);
+  // Scopes are a set (RFC 6749 §3.3): `openid email` and `email openid` ask for the same tokens.
+  const scopes = config.scope.split(' ').sort().join(' ');
+  const key = JSON.stringify([config.issuer, config.clientId, config.audience, scopes, config.storage, config.dpop]);
   let session = sessions.get(key);
   if (!session) {
     session = new SessionHandle(config, network);
