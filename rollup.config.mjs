@@ -5,12 +5,15 @@
 //   loads dist/closo-login-session-<hash>.min.js (the session's code) when it is needed.
 // src/ is not published, so the source maps carry the sources themselves (inlineSources), and
 // there are no declaration maps (TypeScript cannot embed sources in those).
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 
-rmSync('dist', { recursive: true, force: true });
+/** Empties dist/ when a build starts (not when this file is imported: the bench imports `dropIn`). */
+const cleanDist = () => ({ name: 'closo-login:clean-dist', buildStart: () => rmSync('dist', { recursive: true, force: true }) });
 
 /**
  * Shrinks the element's css`` and html`` literals in the drop-in file: comments and
@@ -35,38 +38,58 @@ const onwarn = (warning, warn) => {
   throw new Error(`${warning.code}: ${warning.message}`);
 };
 
+/**
+ * Subresource Integrity for every file of the drop-in, as written to disk: dist/integrity.json
+ * (file name → sha384), printed too. docs/getting-started.md shows how a page pins them.
+ */
+const integrity = () => ({
+  name: 'closo-login:integrity',
+  writeBundle({ dir }, bundle) {
+    const files = Object.keys(bundle).filter((name) => name.endsWith('.min.js')).sort();
+    const hashes = Object.fromEntries(files.map((name) => [name, `sha384-${createHash('sha384').update(readFileSync(join(dir, name))).digest('base64')}`]));
+    writeFileSync(join(dir, 'integrity.json'), `${JSON.stringify(hashes, null, 2)}\n`);
+    // On stderr: `npm pack --json` runs the build and its stdout must stay JSON.
+    for (const [name, hash] of Object.entries(hashes)) process.stderr.write(`${name} ${hash}\n`);
+  },
+});
+
+/** The drop-in build (the bench builds it once more as one file, with `inlineDynamicImports`). */
+export const dropIn = {
+  input: 'src/index.ts',
+  // The session's file imports what it shares with the entry from the entry itself: two files, not three.
+  preserveEntrySignatures: 'allow-extension',
+  // The drop-in is two files: what every page loads, and the session's code (the protocol,
+  // oauth4webapi included), which it imports from beside itself when a page logs someone in
+  // (src/core/sessions.ts). The second file's name carries its content hash, so a CDN never
+  // serves one version's chunk to another version's entry.
+  output: {
+    dir: 'dist',
+    entryFileNames: 'closo-login.min.js',
+    chunkFileNames: 'closo-login-[name]-[hash].min.js',
+    format: 'es',
+    sourcemap: true,
+  },
+  plugins: [
+    nodeResolve({ browser: true }),
+    typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: false, declarationMap: false, inlineSources: true }),
+    // After TypeScript: the TypeScript plugin compiles from the files on disk.
+    minifyLiterals(),
+    terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
+    integrity(),
+  ],
+  onwarn,
+};
+
 export default [
   {
     input: ['src/index.ts', 'src/define.ts', 'src/closo-login.ts', 'src/react.ts', 'src/vue.ts', 'src/svelte.ts'],
     external: [/^lit($|\/)/, /^@lit\//, /^oauth4webapi$/, /^tslib$/, /^(react|vue|svelte)($|\/)/],
     output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
     plugins: [
+      cleanDist(),
       // tslib stays an import (a dependency), as lit and oauth4webapi do.
       typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: true, declarationMap: false, inlineSources: true, tslib: 'tslib' })],
     onwarn,
   },
-  {
-    input: 'src/index.ts',
-    // The session's file imports what it shares with the entry from the entry itself: two files, not three.
-    preserveEntrySignatures: 'allow-extension',
-    // The drop-in is two files: what every page loads, and the session's code (the protocol,
-    // oauth4webapi included), which it imports from beside itself when a page logs someone in
-    // (src/core/sessions.ts). The second file's name carries its content hash, so a CDN never
-    // serves one version's chunk to another version's entry.
-    output: {
-      dir: 'dist',
-      entryFileNames: 'closo-login.min.js',
-      chunkFileNames: 'closo-login-[name]-[hash].min.js',
-      format: 'es',
-      sourcemap: true,
-    },
-    plugins: [
-      nodeResolve({ browser: true }),
-      typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: false, declarationMap: false, inlineSources: true }),
-      // After TypeScript: the TypeScript plugin compiles from the files on disk.
-      minifyLiterals(),
-      terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
-    ],
-    onwarn,
-  },
+  dropIn,
 ];

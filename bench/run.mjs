@@ -8,6 +8,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { rollup } from 'rollup';
+import { dropIn } from '../rollup.config.mjs';
 import { DEMO_USER } from '../demo/servers/provider.mjs';
 import { startStack } from '../demo/servers/stack.mjs';
 import { launchChromium } from '../test/support/browser.mjs';
@@ -21,6 +23,8 @@ const version = (name) => JSON.parse(readFileSync(here(`../node_modules/${name}/
 // --- bundles, all with esbuild --bundle --minify, and the pages that load them -------------
 const LIBS = {
   'closo-login': { script: '/dist/closo-login.min.js', driver: 'closo.js', element: true },
+  // The same drop-in built as one file (issue 13's baseline): the callback page of the split build must be no slower.
+  'closo-login-one-file': { script: '/bench/closo-login.one-file.min.js', driver: 'closo.js', element: true },
   'auth0-spa-js': { driver: 'auth0.js' },
   'oidc-client-ts': { driver: 'oidc.js' },
   floor: { driver: 'floor.js' },
@@ -34,6 +38,9 @@ await Promise.all([
   bundle('oidc.js', 'oidc.js'), bundle('floor.js', 'floor.js'),
   build({ entryPoints: [here('./apps/many.js')], outfile: `${site}many.js`, format: 'esm', minify: true, logLevel: 'error' }),
 ]);
+// The drop-in's own rollup build, with the session's file inlined into the first one.
+const oneFile = await rollup({ ...dropIn, plugins: dropIn.plugins.filter((plugin) => plugin.name !== 'closo-login:integrity') });
+await oneFile.write({ ...dropIn.output, dir: site, entryFileNames: 'closo-login.one-file.min.js', inlineDynamicImports: true, sourcemap: false });
 const page = (title, scripts, body = '') => `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title>\n${scripts.map((s) => `<script type="module" src="${s}"></script>`).join('\n')}\n</head>\n<body data-issuer="{{issuer}}" data-client-id="{{clientId}}" data-audience="{{audience}}"${body}</body></html>\n`;
 for (const [name, lib] of Object.entries(LIBS)) {
   const element = lib.element ? '><closo-login headless issuer="{{issuer}}" client-id="{{clientId}}" audience="{{audience}}"></closo-login>' : '>';
@@ -55,8 +62,12 @@ writeFileSync(`${site}dependencies.js`, [
 await build({ entryPoints: [`${site}dependencies.js`], bundle: true, minify: true, format: 'esm', outfile: `${site}dependencies.min.js`, logLevel: 'error', nodePaths: [here('../node_modules')] });
 
 const sizeOf = (file) => { const code = readFileSync(file); return { min: code.length, gzip: gzipSync(code, { level: 9 }).length }; };
+const sizesOf = (files) => files.map(sizeOf).reduce((a, b) => ({ min: a.min + b.min, gzip: a.gzip + b.gzip }));
+const dropInFiles = readdirSync(here('../dist')).filter((name) => /^closo-login.*\.min\.js$/.test(name)).map((name) => here(`../dist/${name}`));
 const sizes = {
-  'closo-login': { ...sizeOf(here('../dist/closo-login.min.js')), note: 'drop-in dist/closo-login.min.js (rollup + terser)' },
+  'closo-login: first load': { ...sizeOf(here('../dist/closo-login.min.js')), note: 'a page with a logged-out element: dist/closo-login.min.js (rollup + terser)' },
+  'closo-login: callback page': { ...sizesOf(dropInFiles), note: `a page that logs someone in: both files (${dropInFiles.length})` },
+  'closo-login: one file': { ...sizeOf(`${site}closo-login.one-file.min.js`), note: 'the same build as one file (the baseline of the split)' },
   'closo-login (npm, esbuild)': { ...sizeOf(`${site}closo-bundled.js`), note: 'import \'closo-login\' + driver' },
   'auth0-spa-js': { ...sizeOf(`${site}auth0.js`), note: 'createAuth0Client + driver' },
   'oidc-client-ts': { ...sizeOf(`${site}oidc.js`), note: 'UserManager + driver' },

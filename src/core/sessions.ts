@@ -48,6 +48,9 @@ export class SessionHandle {
     }
   }
 
+  /** Whether the session's code has loaded (pages that only show the button never load it). */
+  get loaded(): boolean { return this.#session !== null; }
+
   get tokens(): TokenView | null { return this.#session?.tokens ?? null; }
 
   get busy(): boolean { return this.#session?.busy || this.#busy; }

@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { resolveConfig, type LoginOptions } from '../../src/core/config.js';
 import { sessionFor } from '../../src/core/sessions.js';
+import type { SessionChange } from '../../src/core/session.js';
 import { AUDIENCE, ISSUER } from '../support/responses.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/account' };
@@ -62,5 +63,67 @@ describe('sessionFor', () => {
     }
     // Renewal settings are those of the element that came first.
     expect(first.config).to.include({ renewBefore: 60, timeoutMs: 10_000, silent: false });
+  });
+});
+
+describe('SessionHandle: the session loads when it is needed', () => {
+  const here = 'https://app.example.com/account';
+  const until = async (check: () => boolean) => {
+    for (const end = Date.now() + 3000; !check(); await new Promise((r) => setTimeout(r, 5))) {
+      if (Date.now() > end) throw new Error('condition not met in time');
+    }
+  };
+  afterEach(() => {
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith('closo-login:')) sessionStorage.removeItem(key);
+  });
+
+  it('does not load for a logged-out page: no callback in the URL, nothing stored, no silent sign-in', async () => {
+    const handle = sessionFor(configOf({ ...base(), storage: 'session' }));
+    handle.start(`${here}?tab=2#section`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(handle.loaded).to.equal(false);
+    expect(handle.tokens).to.equal(null);
+    expect(handle.busy).to.equal(false);
+    const error = await handle.getAccessToken().then(() => null, (e: { code: string }) => e.code);
+    expect(error).to.equal('login_required');
+    expect(handle.loaded, 'asking for a token with nobody logged in loads nothing').to.equal(false);
+  });
+
+  it('loads when the URL may carry an answer, when silent sign-in is on, or when a session is stored', async () => {
+    const callback = sessionFor(configOf(base()));
+    callback.start(`${here}?code=abc&state=xyz`);
+    await until(() => callback.loaded);
+
+    const silent = sessionFor(configOf({ ...base(), silent: true }));
+    silent.start(here);
+    await until(() => silent.loaded);
+
+    const options = { ...base(), storage: 'session' as const };
+    const config = configOf(options);
+    const stored = { accessToken: 'at', tokenType: 'Bearer', expiresAt: Date.now() + 3_600_000, scope: 'openid', audience: AUDIENCE,
+      idToken: 'id', claims: { iss: ISSUER, sub: 'u', aud: 'c', exp: 0, iat: 0 }, refreshToken: null, sessionId: 's', generation: 0 };
+    sessionStorage.setItem(`closo-login:${encodeURIComponent(config.clientId)}:session:${config.issuer}|${config.audience}`, JSON.stringify(stored));
+    const restored = sessionFor(config);
+    const changes: SessionChange[] = [];
+    restored.subscribe((change) => changes.push(change));
+    restored.start(here);
+    await until(() => restored.tokens !== null);
+    expect(restored.tokens?.accessToken).to.equal('at');
+    expect(changes.map((c) => c.type)).to.deep.equal(['token']);
+  });
+
+  it('is busy at once when a login is asked for while its code loads', async () => {
+    const handle = sessionFor(configOf({ ...base(), authorizationParams: {} }));
+    const changes: SessionChange[] = [];
+    handle.subscribe((change) => changes.push(change));
+    // A reserved parameter: the session refuses it once loaded, without leaving the page.
+    const login = handle.login({ authorizationParams: { state: 'forged' } });
+    expect(handle.busy).to.equal(true);
+    expect(changes.map((c) => c.type)).to.deep.equal(['busy']);
+    const error = await login.then(() => null, (e: { code: string }) => e.code);
+    expect(error).to.equal('config_invalid');
+    expect(handle.loaded).to.equal(true);
+    expect(handle.busy).to.equal(false);
+    expect(changes.map((c) => c.type)).to.deep.equal(['busy', 'error']);
   });
 });

@@ -1,1 +1,0 @@
-import { ReactiveElement, css } from '@lit/reactive-element'; import { html, render } from 'lit-html'; customElements.define('x-a', class extends ReactiveElement { static styles = css`a{}`; update(c) { super.update(c); render(html`<b>${1}</b>`, this.renderRoot); } });

@@ -1,0 +1,81 @@
+// The drop-in's two files, pinned as docs/getting-started.md shows (an import map with
+// `integrity`, under the demo's strict CSP), and what a page sees when the second file cannot
+// load: a typed auth-error, and a button that works again.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { events, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+
+const dist = new URL('../../dist/', import.meta.url);
+const integrity = JSON.parse(readFileSync(new URL('integrity.json', dist), 'utf8'));
+const session = readdirSync(dist).find((name) => /^closo-login-session-.+\.min\.js$/.test(name));
+const wrong = `sha384-${Buffer.alloc(48).toString('base64')}`;
+
+/** A page that pins both files, as the docs show, with `sessionHash` for the second one. */
+const pinned = (sessionHash) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pinned</title>
+<script type="importmap">
+{ "integrity": { "/dist/${session}": "${sessionHash}" } }
+</script>
+<script type="module" src="/dist/closo-login.min.js" integrity="${integrity['closo-login.min.js']}"></script>
+</head>
+<body><closo-login issuer="{{issuer}}" client-id="{{clientId}}" audience="{{audience}}"></closo-login></body></html>
+`;
+const dir = mkdtempSync(join(tmpdir(), 'closo-integrity-'));
+writeFileSync(join(dir, 'pinned.html'), pinned(integrity[session]));
+writeFileSync(join(dir, 'tampered.html'), pinned(wrong));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// The import maps are inline scripts: these pages allow them, and nothing else inline.
+const env = useStack({}, { '/pinned/': { dir, scriptSrc: { 'pinned.html': "'unsafe-inline'", 'tampered.html': "'unsafe-inline'" } } });
+
+describe('the drop-in\'s files, pinned and failing', () => {
+  it('lists every file of the drop-in in dist/integrity.json with its sha384', () => {
+    const files = readdirSync(dist).filter((name) => name.endsWith('.min.js')).sort();
+    assert.deepEqual(Object.keys(integrity).sort(), files);
+    assert.equal(files.length, 2);
+  });
+
+  it('logs in on a page that pins both files with an import map', async () => {
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/pinned/pinned.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [token] = await waitForEvents(page, 'token');
+    assert.ok(token.detail.accessToken);
+  });
+
+  it('reports network_error when the browser refuses the second file (wrong integrity), and the button is not left busy', async () => {
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/pinned/tampered.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'network_error');
+    assert.equal(error.isCustomEvent && error.bubbles && error.composed, true);
+    assert.equal(new URL(page.url()).pathname, '/pinned/tampered.html', 'no navigation to the provider');
+    const button = page.locator('closo-login').getByRole('button', { name: 'Log in' });
+    assert.equal(await button.getAttribute('aria-busy'), 'false');
+    assert.match(await page.locator('closo-login').locator('[part=error]').textContent(), /could not be loaded/);
+  });
+
+  it('works again after the second file failed to load once (offline, a CDN error)', async () => {
+    const page = await env.newPage();
+    let refused = 0;
+    await page.route(`**/dist/${session}`, (route) => (refused++ === 0 ? route.abort('internetdisconnected') : route.continue()));
+    await page.goto(`${env.origin}/fixtures/memory.html`);
+    const button = page.getByRole('button', { name: 'Log in' });
+    await button.click();
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.equal(error.detail.code, 'network_error');
+    assert.equal(await button.getAttribute('aria-busy'), 'false');
+    assert.equal((await events(page)).length, 1, 'one auth-error, nothing else');
+    // The next click loads the file (asked for a second time) and goes to the provider.
+    await button.click();
+    await page.waitForURL(/\/u\/login\//);
+    assert.equal(refused, 2);
+    await logInAtProvider(page);
+    await waitForEvents(page, 'token');
+  });
+});
