@@ -12,7 +12,6 @@ const env = useStack();
 afterEach(() => {
   env.provider.settings.requireDpopNonce = false;
   env.demo.apiSettings.dpopNonce = null;
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
 });
 
 /** The page's DPoP key pair from IndexedDB: the public JWK, and whether the private key can be exported. */
@@ -55,7 +54,6 @@ describe('DPoP', () => {
     const stolen = await page.evaluate(async (accessToken) => Promise.all(['DPoP', 'Bearer'].map(async (scheme) =>
       (await fetch('/api/claims', { headers: { authorization: `${scheme} ${accessToken}` } })).status)), token.detail.accessToken);
     assert.deepEqual(stolen, [401, 401]);
-    await page.context().close();
   });
 
   it('a refresh token copied out of the page is useless without the key; the page renews after a reload', async () => {
@@ -77,7 +75,6 @@ describe('DPoP', () => {
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     assert.notEqual(renewed, first.detail.accessToken);
     assert.equal(jwtClaims(renewed).cnf.jkt, jwtClaims(first.detail.accessToken).cnf.jkt, 'the same key after the reload');
-    await page.context().close();
   });
 
   it("a refresh token copied out of the page is refused with the thief's own DPoP key, and stays the page's", async () => {
@@ -116,7 +113,6 @@ describe('DPoP', () => {
     const [refresh] = env.requests(renewedAt, isTokenRequest);
     assert.equal(refresh.body.refresh_token, refreshToken);
     assert.notEqual(renewed, first.detail.accessToken);
-    await page.context().close();
   });
 
   it('the demo API accepts a DPoP proof once: a replayed proof is refused', async () => {
@@ -133,7 +129,6 @@ describe('DPoP', () => {
     assert.match((await replay.json()).message, /replayed/);
     // Each call of the page brings a fresh proof.
     assert.equal(await call(), 200);
-    await page.context().close();
   });
 
   it("the provider's /userinfo takes a DPoP-bound access token only with a proof of the page's key", async () => {
@@ -151,7 +146,6 @@ describe('DPoP', () => {
       const stolen = await fetch(userinfo, { headers: { authorization: `${scheme} ${token.detail.accessToken}` } });
       assert.equal(stolen.status, 401, scheme);
     }
-    await page.context().close();
   });
 
   it('the proof cache is bounded and forgets a jti once its proof could no longer pass', () => {
@@ -179,7 +173,6 @@ describe('DPoP', () => {
     env.demo.apiSettings.dpopNonce = 'api-nonce-1';
     const status = await page.locator('closo-login').evaluate(async (el) => (await el.fetch('/api/claims')).status);
     assert.equal(status, 200);
-    await page.context().close();
   });
 
   it('with dpop="required", refuses a Bearer answer', async () => {
@@ -191,6 +184,5 @@ describe('DPoP', () => {
     const [error] = await waitForEvents(page, 'auth-error');
     assert.equal(error.detail.code, 'token_exchange_failed');
     assert.match(error.detail.message, /dpop="required"/);
-    await page.context().close();
   });
 });

@@ -1,6 +1,6 @@
 // End-to-end harness: the real local provider and demo server, a real Chromium, and
 // a recorder for the element's events. Each test file gets its own stack and browser.
-import { after, before } from 'node:test';
+import { after, afterEach, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEMO_USER } from '../../demo/servers/provider.mjs';
 import { startStack } from '../../demo/servers/stack.mjs';
@@ -30,20 +30,74 @@ function recordEvents() {
 }
 
 /**
- * Starts the stack and browser for the current test file.
+ * Closes browser contexts, each tab first given a moment to finish loading (closing a tab while
+ * a redirect is still loading can stall for ~10 s). Closing one the test already closed does nothing.
+ */
+async function closeContexts(contexts) {
+  for (const context of contexts) {
+    await Promise.all(context.pages().map((page) => page.waitForLoadState('load', { timeout: 3_000 }).catch(() => {})));
+    await context.close();
+  }
+}
+
+/**
+ * Starts the stack and browser for the current test file. After each test, whether it passed
+ * or failed, the browser contexts it opened through `newContext()` / `newPage()` are closed and
+ * the provider's faults are cleared.
  * @param {object} [providerOptions] passed to startProvider
  * @param {Record<string,string>} [pages] more folders of pages to serve (URL prefix → folder)
  */
 export function useStack(providerOptions = {}, pages = {}) {
   const ctx = { stack: null, browser: null };
+  /** The contexts the running test opened, closed after it. */
+  const contexts = new Set();
   before(async () => {
     ctx.stack = await startStack({ pages: { '/fixtures/': fixtures, ...pages }, provider: providerOptions });
     ctx.browser = await launchChromium();
+  });
+  afterEach(async () => {
+    const opened = [...contexts];
+    contexts.clear();
+    try {
+      await closeContexts(opened);
+    } finally {
+      resetFaults();
+    }
   });
   after(async () => {
     await ctx.browser?.close();
     await ctx.stack?.close();
   });
+
+  /** Requests the provider saw since `mark()`, those that pass `filter`. */
+  const requests = (since = 0, filter = () => true) => ctx.stack.provider.requests.slice(since).filter(filter);
+  const mark = () => ctx.stack.provider.requests.length;
+
+  /** Turns hostile mode off: the provider answers normally again. Also done after every test. */
+  function resetFaults() {
+    const faults = ctx.stack?.provider.faults ?? {};
+    for (const key of Object.keys(faults)) delete faults[key];
+  }
+
+  /** A fresh browser context (own storage and cookies), closed after the test. */
+  async function newContext(options) {
+    const context = await ctx.browser.newContext(options);
+    contexts.add(context);
+    return context;
+  }
+
+  /** A page with the event recorder installed, in a fresh browser context unless one is given; its context is closed after the test. */
+  async function newPage(context) {
+    context ??= await newContext();
+    contexts.add(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.pageErrors = [];
+    page.on('pageerror', (error) => page.pageErrors.push(error));
+    await page.addInitScript(recordEvents);
+    return page;
+  }
+
   return {
     get origin() { return ctx.stack.demo.origin; },
     get issuer() { return ctx.stack.provider.issuer; },
@@ -51,19 +105,11 @@ export function useStack(providerOptions = {}, pages = {}) {
     get provider() { return ctx.stack.provider; },
     get demo() { return ctx.stack.demo; },
     get browser() { return ctx.browser; },
-    /** Requests the provider saw since `mark()`. */
-    requests(since = 0, filter = () => true) { return ctx.stack.provider.requests.slice(since).filter(filter); },
-    mark() { return ctx.stack.provider.requests.length; },
-    /** A page with the event recorder installed, in a fresh browser context (own storage and cookies) unless one is given. */
-    async newPage(context) {
-      context ??= await ctx.browser.newContext();
-      const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      page.pageErrors = [];
-      page.on('pageerror', (error) => page.pageErrors.push(error));
-      await page.addInitScript(recordEvents);
-      return page;
-    },
+    requests,
+    mark,
+    resetFaults,
+    newContext,
+    newPage,
   };
 }
 

@@ -14,7 +14,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(() => {
   env.provider.settings.accessTokenTTL = 3600;
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
 });
 
 describe('renewal', () => {
@@ -35,7 +34,6 @@ describe('renewal', () => {
     // The stored refresh token is the newest one; the page never saw it in an event.
     assert.ok(!JSON.stringify(tokens).includes((await storedSession(page)).refreshToken));
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
-    await page.context().close();
   });
 
   it('getAccessToken() answers from memory while valid, and shares one renewal between concurrent callers', async () => {
@@ -50,7 +48,6 @@ describe('renewal', () => {
     assert.equal(env.requests(since, isRefreshRequest).length, 1);
     assert.equal(new Set(results).size, 1);
     assert.notEqual(results[0], token.detail.accessToken);
-    await page.context().close();
   });
 
   it('ends the session cleanly when the refresh token was reused (reuse detection revokes the grant)', async () => {
@@ -88,7 +85,6 @@ describe('renewal', () => {
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: thief.refresh_token, client_id: env.clientId }),
     });
     assert.equal((await again.json()).error, 'invalid_grant');
-    await page.context().close();
   });
 });
 
@@ -121,7 +117,6 @@ describe('a sleeping tab', () => {
     assert.equal(await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 0 })), renewed.detail.accessToken);
     assert.equal(env.requests(since, isRefreshRequest).length, 1);
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error' || e.type === 'logout').length, 0);
-    await page.context().close();
   });
 });
 
@@ -143,7 +138,6 @@ describe('renewal racing a logout', () => {
     assert.deepEqual(all.map((e) => e.type).slice(-1), ['logout'], 'nothing after the logout');
     assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
     assert.equal(await storedSession(page), null);
-    await page.context().close();
   });
 });
 
@@ -164,7 +158,6 @@ describe('renewal without a refresh token', () => {
     const renewed = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 60 }));
     assert.ok(renewed);
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
-    await page.context().close();
   });
 });
 
@@ -178,7 +171,6 @@ describe('restoring the session after a reload', () => {
     assert.equal(restored.detail.accessToken, token.detail.accessToken);
     assert.equal(env.requests(since).length, 0);
     await page.locator('closo-login').getByText(DEMO_USER.name).waitFor();
-    await page.context().close();
   });
 
   it('storage=local: a new tab is logged in at once; an expired token is renewed first', async () => {
@@ -197,7 +189,6 @@ describe('restoring the session after a reload', () => {
     // A new tab has its own sessionStorage: discovery once, the keys that will check the
     // renewed ID token (fetched before the refresh token is spent), then one refresh.
     assert.deepEqual(env.requests(since).map((r) => r.body?.grant_type ?? r.path), ['/.well-known/openid-configuration', '/.well-known/jwks.json', 'refresh_token']);
-    await context.close();
   });
 
   it('storage=memory with silent: restores by a prompt=none sign-in in a hidden iframe', async () => {
@@ -213,7 +204,6 @@ describe('restoring the session after a reload', () => {
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     assert.equal(page.url(), `${env.origin}/fixtures/silent.html`);
     assert.equal(await page.locator('iframe').count(), 0, 'the iframe is removed');
-    await page.context().close();
   });
 
   it('storage=local: a reload with a valid token restores without any network request', async () => {
@@ -230,7 +220,6 @@ describe('restoring the session after a reload', () => {
     await page.waitForTimeout(300);
     assert.deepEqual(toProvider, [], 'the browser sent nothing to the provider');
     assert.equal(env.requests(since).length, 0);
-    await page.context().close();
   });
 
   it('storage=memory with silent: a hanging provider ends in exactly one timeout, not a stuck page', async () => {
@@ -253,7 +242,6 @@ describe('restoring the session after a reload', () => {
     assert.equal(await page.getByRole('button', { name: 'Log in' }).isEnabled(), true);
     assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
     assert.equal(env.requests(since, isTokenRequest).length, 0);
-    await page.context().close();
   });
 
   it('storage=memory with silent: reports login_required when the provider has no session', async () => {
@@ -266,7 +254,6 @@ describe('restoring the session after a reload', () => {
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     assert.equal((await events(page)).filter((e) => e.type === 'token').length, 0);
     assert.equal(await page.locator('iframe').count(), 0);
-    await page.context().close();
   });
 });
 
@@ -291,7 +278,6 @@ describe('many tabs', () => {
     assert.equal(logout.detail.reason, 'other_tab');
     await page2.getByRole('button', { name: 'Log in' }).waitFor();
     assert.equal(await storedSession(page2), null);
-    await page1.context().close();
   });
 
   it('five tabs renewing at the same moment, 20 rounds: each refresh token reaches the provider once, nobody is logged out', async (t) => {
@@ -330,7 +316,6 @@ describe('many tabs', () => {
       assert.equal(await tab.locator('closo-login').evaluate((el) => el.authenticated), true, `tab ${i + 1} logged in`);
     }
     assert.deepEqual(failed, []);
-    await first.context().close();
   });
 
   it('a login in one tab reaches the other tabs (storage=local)', async () => {
@@ -341,7 +326,6 @@ describe('many tabs', () => {
     const token = await logIn(page1, `${env.origin}/fixtures/storage-local.html`);
     const [adopted] = await waitForEvents(page2, 'token');
     assert.equal(adopted.detail.accessToken, token.detail.accessToken);
-    await page1.context().close();
   });
 });
 
@@ -370,7 +354,6 @@ describe('logout', () => {
     assert.equal((await reuse.json()).error, 'invalid_grant');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(/\/u\/login\//);
-    await page.context().close();
   });
 
   it('logs out locally even when revocation fails, and localOnly stays on the page', async () => {
@@ -387,6 +370,5 @@ describe('logout', () => {
     assert.equal(await page.locator('closo-login').evaluate((el) => [el.authenticated, el.accessToken].join()), 'false,');
     const rejected = await page.locator('closo-login').evaluate((el) => el.getAccessToken().catch((e) => e.code));
     assert.equal(rejected, 'login_required');
-    await page.context().close();
   });
 });

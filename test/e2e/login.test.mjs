@@ -87,7 +87,6 @@ describe('redirect login on the demo page', () => {
     assert.ok(!/closo-login:[^"]*:login:/.test(stored), 'the pending login was consumed');
     assert.deepEqual(page.pageErrors, []);
     assert.deepEqual(await cspViolations(page), [], 'works under the strict CSP with Trusted Types');
-    await page.context().close();
   });
 
   it('returns to the path the login started from, with its query and fragment', async () => {
@@ -103,7 +102,6 @@ describe('redirect login on the demo page', () => {
     assert.equal(await page.evaluate(() => history.length), historyBefore + 2);
     await page.goBack();
     assert.doesNotMatch(page.url(), /[?&](code|state|iss)=/);
-    await page.context().close();
   });
 
   it('passes further authorization parameters to the provider', async () => {
@@ -117,7 +115,6 @@ describe('redirect login on the demo page', () => {
     assert.equal(authorize.params.login_hint, DEMO_USER.email);
     assert.equal(authorize.params.screen_hint, 'login');
     assert.equal(await page.getByLabel('Email').inputValue(), DEMO_USER.email, 'the provider used login_hint');
-    await page.context().close();
   });
 });
 
@@ -147,6 +144,5 @@ describe('userinfo', () => {
       assert.match(refused.headers.get('www-authenticate'), /^Bearer error="invalid_token"/);
     }
     assert.equal((await fetch(userinfo)).status, 401, "no token");
-    await page.context().close();
   });
 });

@@ -1,17 +1,13 @@
 // Page-level defences: open redirects, Referer leaks, strict CSP, broken storage,
 // oversized callbacks.
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { cspViolations, events, isAuthorizeRequest, isTokenRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 // The fixtures once more under /nocsp/, served without a Content-Security-Policy: there an HTML
 // sink would run injected script, so a test of text-only rendering can fail.
 const env = useStack({}, { '/nocsp/': { dir: fileURLToPath(new URL('./fixtures', import.meta.url)), csp: false } });
-
-afterEach(() => {
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
-});
 
 describe('page-level defences', () => {
   it('comes back only to same-origin paths (RFC 9700 §4.11.1)', async () => {
@@ -23,7 +19,6 @@ describe('page-level defences', () => {
       await waitForEvents(page, 'token');
       assert.equal(new URL(page.url()).origin, env.origin, returnTo);
       assert.equal(new URL(page.url()).pathname, '/fixtures/hostile.html', returnTo);
-      await page.context().close();
     }
   });
 
@@ -48,7 +43,6 @@ describe('page-level defences', () => {
     assert.deepEqual(page.pageErrors, []);
     // No history entry holds the response.
     assert.equal(await page.evaluate(() => location.search + location.hash), '');
-    await page.context().close();
   });
 
   it('reports storage_unavailable without navigating when sessionStorage throws', async () => {
@@ -65,7 +59,6 @@ describe('page-level defences', () => {
     assert.equal(page.url(), `${env.origin}/fixtures/hostile.html`);
     assert.equal(env.requests(since, isAuthorizeRequest).length, 0);
     assert.equal(await page.getByRole('button', { name: 'Log in' }).isEnabled(), true, 'not stuck busy');
-    await page.context().close();
   });
 
   // I1: a login is pending (the user is at the provider), and the page is opened on a monstrous
@@ -106,7 +99,6 @@ describe('page-level defences', () => {
       await page.waitForTimeout(200);
       assert.deepEqual(await events(page), []);
       assert.equal(env.requests(since, isTokenRequest).length, 0);
-      await page.context().close();
     });
   }
 
@@ -134,7 +126,6 @@ describe('page-level defences', () => {
     await waitForEvents(page, 'token');
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     assert.equal(env.requests(since, isAuthorizeRequest).length, 1);
-    await page.context().close();
   });
 
   it("renders a hostile error_description as text only, even on a page without CSP (A8)", async () => {
@@ -160,6 +151,5 @@ describe('page-level defences', () => {
     assert.deepEqual(markup, { elements: 0, xss: undefined });
     assert.ok(!requested.some((path) => path.endsWith('/x')), 'the image was never requested');
     assert.deepEqual(page.pageErrors, []);
-    await page.context().close();
   });
 });

@@ -39,7 +39,6 @@ describe('popup login', () => {
     assert.equal(authorize.params.code_challenge_method, 'S256');
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     await page.locator('closo-login').getByText(DEMO_USER.name).waitFor();
-    await page.context().close();
   });
 
   it('ignores messages from other origins or other windows, and completes', async () => {
@@ -75,33 +74,28 @@ describe('popup login', () => {
     const [token] = await waitForEvents(page, 'token');
     assert.ok(token.detail.accessToken);
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
-    await page.context().close();
   });
 
   for (const [fault, code] of [[{ state: 'wrong' }, 'state_mismatch'], [{ state: 'missing', error: 'access_denied' }, 'state_missing']]) {
     it(`fails at once with ${code} when the popup comes back with ${JSON.stringify(fault)}, and exchanges nothing`, async () => {
       const { page } = await openPage();
       env.provider.faults.authorization = fault;
-      try {
-        const since = env.mark();
-        const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
-        const closed = popup.waitForEvent('close');
-        await fillLogin(popup);
-        const started = Date.now();
-        const [error] = await waitForEvents(page, 'auth-error');
-        assert.equal(error.detail.code, code);
-        assert.ok(Date.now() - started < 3000, 'not left to the 4 s popup timeout');
-        await closed;
-        await page.waitForTimeout(300);
-        assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error'], 'exactly one event');
-        assert.equal(env.requests(since, isTokenRequest).length, 0);
-      } finally {
-        env.provider.faults.authorization = undefined;
-      }
+      const since = env.mark();
+      const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+      const closed = popup.waitForEvent('close');
+      await fillLogin(popup);
+      const started = Date.now();
+      const [error] = await waitForEvents(page, 'auth-error');
+      assert.equal(error.detail.code, code);
+      assert.ok(Date.now() - started < 3000, 'not left to the 4 s popup timeout');
+      await closed;
+      await page.waitForTimeout(300);
+      assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error'], 'exactly one event');
+      assert.equal(env.requests(since, isTokenRequest).length, 0);
+      env.resetFaults();
       // A new login works; the provider still has the session, so the popup comes straight back.
       await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
       await waitForEvents(page, 'token');
-      await page.context().close();
     });
   }
 
@@ -115,7 +109,6 @@ describe('popup login', () => {
     assert.equal(error.detail.code, 'popup_blocked');
     assert.equal(env.requests(since).length, 0);
     assert.equal(await page.getByRole('button', { name: 'Log in' }).getAttribute('aria-disabled'), 'false');
-    await page.context().close();
   });
 
   it('reports popup_closed when the user closes the window, and a new login works', async () => {
@@ -129,7 +122,6 @@ describe('popup login', () => {
     await fillLogin(again);
     await waitForEvents(page, 'token');
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 1);
-    await page.context().close();
   });
 
   it('gives up with timeout when the popup never answers, and closes it', async () => {
@@ -141,6 +133,5 @@ describe('popup login', () => {
     assert.equal(error.detail.code, 'timeout');
     await closed;
     assert.equal((await events(page)).filter((e) => e.type === 'token').length, 0);
-    await page.context().close();
   });
 });
