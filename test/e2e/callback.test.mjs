@@ -32,8 +32,9 @@ describe('callback handling', () => {
     const since = env.mark();
     const url = `${env.origin}/fixtures/multi.html?code=some-code&state=${'x'.repeat(43)}&iss=${encodeURIComponent(env.issuer)}`;
     await page.goto(url);
+    // Rendered: the elements have looked at the URL (synchronously, as they attached).
     await page.locator('#first').getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(200);
+    await env.expectQuiet(page, { ms: 200, navigation: true });
     assert.equal(page.url(), url);
     assert.deepEqual(await events(page), []);
     assert.deepEqual(env.requests(since), []);

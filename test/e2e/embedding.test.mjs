@@ -30,7 +30,7 @@ describe('configuration errors', () => {
     }
     // Clicking does nothing either.
     await page.locator('#no-client').getByRole('button').click({ force: true });
-    await page.waitForTimeout(100);
+    await env.expectQuiet(page, { ms: 100, events: [], browserRequests: (request) => !request.url().startsWith(env.origin) });
     assert.deepEqual(env.requests(since), []);
     assert.deepEqual(requests.filter((url) => !url.startsWith(env.origin)), []);
   });

@@ -1,5 +1,6 @@
 // End-to-end harness: the real local provider and demo server, a real Chromium, and
 // a recorder for the element's events. Each test file gets its own stack and browser.
+import assert from 'node:assert/strict';
 import { after, afterEach, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { DEMO_USER } from '../../demo/servers/provider.mjs';
@@ -28,6 +29,8 @@ function recordEvents() {
     }, true);
   }
 }
+
+const EVENT_TYPES = ['token', 'auth-error', 'logout'];
 
 /**
  * Closes browser contexts, each tab first given a moment to finish loading (closing a tab while
@@ -98,6 +101,58 @@ export function useStack(providerOptions = {}, pages = {}) {
     return page;
   }
 
+  /**
+   * For "nothing more happens": waits `ms` and fails as soon as something forbidden happens in
+   * that time. Call it once the test has waited for what should happen, and keep the test's own
+   * assertions on the outcome after it. It watches, from the moment it is called:
+   * - `events`: event types recorded on `page` that must not arrive (default all; [] for none),
+   *   counted from its first look at the page, a round trip later (the test's own count assertions
+   *   judge any event before that);
+   * - `requests`: provider requests that must not arrive (a filter; default all; null for none);
+   * - `browserRequests`: requests `page` must not send (a filter on Playwright requests; default none);
+   * - `navigation`: `page` must not navigate, the History API included (default false);
+   * - `inPage`: a function run in the page that must stay falsy (default none).
+   */
+  async function expectQuiet(page, { ms, events = EVENT_TYPES, requests: forbidden = () => true, browserRequests = null, navigation = false, inPage = null }) {
+    assert.ok(ms > 0 && ms <= 2_000, `expectQuiet wants a short period, not ${ms} ms`);
+    const since = mark();
+    const startUrl = page.url();
+    let report;
+    const broken = new Promise((resolve) => { report = resolve; });
+    const stops = [];
+    if (forbidden) {
+      const poll = setInterval(() => {
+        const [request] = requests(since, forbidden);
+        if (request) report(`the provider got ${request.method} ${request.path}`);
+      }, 10);
+      stops.push(() => clearInterval(poll));
+    }
+    if (browserRequests) {
+      const onRequest = (request) => { if (browserRequests(request)) report(`the page sent ${request.method()} ${request.url()}`); };
+      page.on('request', onRequest);
+      stops.push(() => page.off('request', onRequest));
+    }
+    if (navigation) {
+      const onNavigated = (frame) => { if (frame === page.mainFrame() && frame.url() !== startUrl) report(`the page went to ${frame.url()}`); };
+      page.on('framenavigated', onNavigated);
+      stops.push(() => page.off('framenavigated', onNavigated));
+    }
+    const recorded = events.length ? await page.evaluate((types) => window.__closoEvents.filter((e) => types.includes(e.type)).length, events) : 0;
+    // In-page checks end by themselves with the period: their timeout means quiet.
+    const watchInPage = (fn, arg, what) => page.waitForFunction(fn, arg, { timeout: ms, polling: 10 })
+      .then((handle) => handle.jsonValue(), () => undefined)
+      .then((value) => { if (value !== undefined) report(`${what} ${JSON.stringify(value)}`); }, () => report(what));
+    if (events.length) {
+      watchInPage(([types, seen]) => window.__closoEvents.filter((e) => types.includes(e.type))[seen], [events, recorded], 'an event arrived:');
+    }
+    if (inPage) watchInPage(inPage, undefined, `${inPage} turned`);
+    const started = Date.now();
+    const quiet = new Promise((resolve) => { setTimeout(resolve, ms); });
+    const outcome = await Promise.race([broken, quiet.then(() => null)]);
+    for (const stop of stops) stop();
+    if (outcome) assert.fail(`expected nothing for ${ms} ms, but ${Date.now() - started} ms in ${outcome}`);
+  }
+
   return {
     get origin() { return ctx.stack.demo.origin; },
     get issuer() { return ctx.stack.provider.issuer; },
@@ -110,6 +165,7 @@ export function useStack(providerOptions = {}, pages = {}) {
     resetFaults,
     newContext,
     newPage,
+    expectQuiet,
   };
 }
 

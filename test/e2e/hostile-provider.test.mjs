@@ -96,7 +96,7 @@ async function assertRejected({ page, since, error }, code, { tokenRequests }) {
   assert.equal(error.type, 'auth-error', `expected auth-error ${code}, got a ${error.type} event`);
   assert.equal(error.detail.code, code, error.detail.message);
   assert.equal(error.isCustomEvent && error.bubbles && error.composed, true);
-  await page.waitForTimeout(100); // nothing more may arrive
+  await env.expectQuiet(page, { ms: 100, events: ['token', 'auth-error'], requests: isTokenRequest }); // nothing more may arrive
   const all = await events(page);
   assert.equal(all.filter((e) => e.type === 'token').length, 0, 'no token event');
   assert.equal(all.filter((e) => e.type === 'auth-error').length, 1, 'exactly one auth-error');
@@ -219,8 +219,8 @@ describe('hostile token endpoint and ID tokens', () => {
     // The same response again (Back, a reload, a bookmarked callback): nothing is sent.
     const again = env.mark();
     await page.goto(callback);
-    await page.getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(300);
+    await page.getByRole('button', { name: 'Log in' }).waitFor(); // rendered: the element has looked at the URL
+    await env.expectQuiet(page, { ms: 300, requests: isTokenRequest });
     assert.equal(env.requests(again, isTokenRequest).length, 0, 'the element never sends a code twice');
     assert.equal((await events(page)).length, 0, 'and reports nothing for a response it does not own');
   });
@@ -240,8 +240,8 @@ describe('hostile token endpoint and ID tokens', () => {
     const [lost] = env.requests(since, isTokenRequest); // the request that died before oidc-provider saw it
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     await page.goto(callback); // the same response again
-    await page.getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(300);
+    await page.getByRole('button', { name: 'Log in' }).waitFor(); // rendered: the element has looked at the URL
+    await env.expectQuiet(page, { ms: 300, events: [], requests: isTokenRequest });
     assert.equal(env.requests(since, isTokenRequest).length, 1, 'the element did not send the code again');
     // The code was live: the element's restraint, not the provider, kept it unused. Once redeemed, it is spent.
     const redeem = () => fetch(`${env.issuer}oauth/token`, {
@@ -329,14 +329,15 @@ describe('hostile refresh answers', () => {
       assert.ok(refreshToken);
       Object.assign(env.provider.faults, faults);
       const browserSaw = [];
-      page.on('request', (request) => { if (request.url() === `${env.issuer}oauth/token`) browserSaw.push(request.method()); });
+      const isTokenEndpoint = (request) => request.url() === `${env.issuer}oauth/token`;
+      page.on('request', (request) => { if (isTokenEndpoint(request)) browserSaw.push(request.method()); });
       if (faults.token?.drop) env.provider.closeIdleConnections();
       const since = env.mark();
       const started = Date.now();
       const outcome = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }).then(() => 'resolved', (e) => e.code));
       assert.equal(outcome, code);
       assert.ok(Date.now() - started < 4000, `settled in ${Date.now() - started} ms`);
-      await page.waitForTimeout(300); // nothing more may arrive
+      await env.expectQuiet(page, { ms: 300, requests: isRefreshRequest, browserRequests: isTokenEndpoint }); // nothing more may arrive
       const all = await events(page);
       const errors = all.filter((e) => e.type === 'auth-error');
       assert.equal(errors.length, 1, 'exactly one auth-error');

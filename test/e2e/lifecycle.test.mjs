@@ -74,7 +74,7 @@ describe('renewal', () => {
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     assert.equal(await storedSession(page), null);
     // No retry loop: one refresh request, nothing after it.
-    await sleep(1500);
+    await env.expectQuiet(page, { ms: 1500, events: [] });
     assert.equal(env.requests(since, isRefreshRequest).length, 1);
     assert.equal(env.requests(since).length, 1);
     // The thief's rotated token died with the grant, as with Auth0's reuse detection.
@@ -125,6 +125,7 @@ describe('renewal racing a logout', () => {
     const page = await env.newPage();
     await logIn(page, `${env.origin}/fixtures/storage-local.html`);
     env.provider.faults.token = { delayMs: 800 };
+    // The renewal settles once the provider's late answer is in; nothing may follow it.
     const outcome = await page.locator('closo-login').evaluate(async (el) => {
       const renewal = el.getAccessToken({ minValidity: 1e9 }).then(() => 'resolved', (e) => e.code);
       await new Promise((r) => setTimeout(r, 100));
@@ -133,7 +134,7 @@ describe('renewal racing a logout', () => {
     });
     delete env.provider.faults.token;
     assert.equal(outcome, 'login_required');
-    await page.waitForTimeout(300);
+    await env.expectQuiet(page, { ms: 300, requests: null });
     const all = await events(page);
     assert.deepEqual(all.map((e) => e.type).slice(-1), ['logout'], 'nothing after the logout');
     assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
@@ -217,7 +218,7 @@ describe('restoring the session after a reload', () => {
     const [restored] = await waitForEvents(page, 'token');
     assert.equal(restored.detail.accessToken, token.detail.accessToken);
     await page.locator('closo-login').getByText(DEMO_USER.name).waitFor();
-    await page.waitForTimeout(300);
+    await env.expectQuiet(page, { ms: 300, events: [], browserRequests: (request) => new URL(request.url()).origin === providerOrigin });
     assert.deepEqual(toProvider, [], 'the browser sent nothing to the provider');
     assert.equal(env.requests(since).length, 0);
   });
@@ -235,7 +236,7 @@ describe('restoring the session after a reload', () => {
     assert.ok(took >= 1900 && took < 4500, `timed out after ${took} ms (timeout="2")`);
     const [authorize] = env.requests(since, isAuthorizeRequest);
     assert.equal(authorize.params.prompt, 'none', 'the iframe reached the provider');
-    await page.waitForTimeout(500);
+    await env.expectQuiet(page, { ms: 500, requests: isTokenRequest });
     const all = await events(page);
     assert.deepEqual(all.map((e) => e.type), ['auth-error'], 'one auth-error, no token');
     assert.equal(await page.locator('iframe').count(), 0, 'the iframe is removed');

@@ -62,7 +62,7 @@ describe('page conditions', () => {
     const since = env.mark();
     await logInAtProvider(page);
     await waitForEvents(page, 'auth-error');
-    await page.waitForTimeout(300);
+    await env.expectQuiet(page, { ms: 300, requests: isTokenRequest });
     const all = await events(page);
     assert.deepEqual(all.map((e) => [e.type, e.detail.code]), [['auth-error', 'storage_unavailable']]);
     assert.equal(page.url(), `${env.origin}/fixtures/storage-session.html`, 'code, state and iss removed');
@@ -110,8 +110,8 @@ describe('page conditions', () => {
     const since = env.mark();
     await page.reload();
     const login = page.locator('closo-login');
-    await login.getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(300);
+    await login.getByRole('button', { name: 'Log in' }).waitFor(); // rendered: the stored session has been looked at
+    await env.expectQuiet(page, { ms: 300 });
     assert.equal(await login.evaluate((el) => el.authenticated), false);
     assert.equal(await login.evaluate((el) => el.accessToken), null);
     assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(':session:'))), [], 'purged');

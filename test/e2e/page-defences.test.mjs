@@ -55,7 +55,7 @@ describe('page-level defences', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     const [error] = await waitForEvents(page, 'auth-error');
     assert.equal(error.detail.code, 'storage_unavailable');
-    await page.waitForTimeout(300);
+    await env.expectQuiet(page, { ms: 300, events: [], requests: isAuthorizeRequest, navigation: true });
     assert.equal(page.url(), `${env.origin}/fixtures/hostile.html`);
     assert.equal(env.requests(since, isAuthorizeRequest).length, 0);
     assert.equal(await page.getByRole('button', { name: 'Log in' }).isEnabled(), true, 'not stuck busy');
@@ -84,7 +84,7 @@ describe('page-level defences', () => {
       assert.equal(error.detail.code, code, error.detail.message);
       assert.ok(error.at < 2000, `reported ${Math.round(error.at)} ms after the page started loading`);
       assert.equal(await page.getByRole('button', { name: 'Log in' }).isEnabled(), true, 'not stuck busy');
-      await page.waitForTimeout(100);
+      await env.expectQuiet(page, { ms: 100, requests: isTokenRequest });
       const all = await events(page);
       assert.deepEqual(all.map((e) => e.type), ['auth-error'], 'one auth-error, no token');
       assert.equal(env.requests(since, isTokenRequest).length, 0, 'no token request');
@@ -95,8 +95,8 @@ describe('page-level defences', () => {
       assert.deepEqual(page.pageErrors, []);
       // The pending login is spent: the genuine-looking response for it is not ours any more.
       await page.goto(`${env.origin}/fixtures/hostile.html?code=abc&state=${values.state}&iss=${values.iss}`);
-      await page.getByRole('button', { name: 'Log in' }).waitFor();
-      await page.waitForTimeout(200);
+      await page.getByRole('button', { name: 'Log in' }).waitFor(); // rendered: the element has looked at the URL
+      await env.expectQuiet(page, { ms: 200, requests: isTokenRequest });
       assert.deepEqual(await events(page), []);
       assert.equal(env.requests(since, isTokenRequest).length, 0);
     });
@@ -142,7 +142,10 @@ describe('page-level defences', () => {
     assert.equal(error.detail.message, `access_denied: ${payload}`);
     const shown = page.locator('closo-login').locator('[part=error]');
     assert.equal(await shown.textContent(), `access_denied: ${payload}`);
-    await page.waitForTimeout(300); // an image error handler would have run by now
+    // Had the text become markup, the image's request and error handler would come within this time.
+    await env.expectQuiet(page, {
+      ms: 300, events: [], requests: null, browserRequests: (request) => new URL(request.url()).pathname.endsWith('/x'), inPage: () => window.__xss,
+    });
     const markup = await page.evaluate(() => {
       const count = (root) => [...root.querySelectorAll('*')].reduce((n, el) => n + (el.shadowRoot ? count(el.shadowRoot) : 0),
         root.querySelectorAll('img, b, script:not([src])').length);

@@ -50,6 +50,8 @@ describe('popup login', () => {
     const forged = `${env.origin}/fixtures/popup.html?code=forged-code&state=${authorize.params.state}&iss=${encodeURIComponent(env.issuer)}`;
     assert.equal(state, '', 'the provider keeps the state server-side during its form');
     await page.evaluate((href) => {
+      window.__forgedMessages = 0;
+      window.addEventListener('message', (event) => { if (event.data?.href === href) window.__forgedMessages++; });
       const popupWindow = window.open('', 'closo-login-popup'); // the existing popup, not a new one
       const data = { type: 'closo-login:authorization-response', href };
       // Right source, wrong origin.
@@ -68,7 +70,9 @@ describe('popup login', () => {
     }), `${env.issuer}.well-known/openid-configuration`);
     const foreign = page.frames().find((frame) => frame.url().startsWith(env.issuer));
     await foreign.evaluate((href) => parent.postMessage({ type: 'closo-login:authorization-response', href }, '*'), forged);
-    await page.waitForTimeout(300);
+    // All four reached the page (this listener, added after the element's, hears each after it).
+    await page.waitForFunction(() => window.__forgedMessages === 4);
+    await env.expectQuiet(page, { ms: 300, requests: null });
     assert.equal((await events(page)).length, 0, 'nothing happened');
     await fillLogin(popup);
     const [token] = await waitForEvents(page, 'token');
@@ -89,7 +93,7 @@ describe('popup login', () => {
       assert.equal(error.detail.code, code);
       assert.ok(Date.now() - started < 3000, 'not left to the 4 s popup timeout');
       await closed;
-      await page.waitForTimeout(300);
+      await env.expectQuiet(page, { ms: 300, requests: isTokenRequest });
       assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error'], 'exactly one event');
       assert.equal(env.requests(since, isTokenRequest).length, 0);
       env.resetFaults();
