@@ -5,7 +5,9 @@ import { afterEach, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createJtiCache } from '../../demo/servers/demo-server.mjs';
-import { isTokenRequest, jwtClaims, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+import {
+  fetchThroughElement, isTokenRequest, jwtClaims, logIn, logInAtProvider, storedSession, useStack, waitForEvents,
+} from './harness.mjs';
 
 const env = useStack();
 
@@ -30,8 +32,6 @@ const keyFacts = (page) => page.evaluate(() => new Promise((resolve, reject) => 
   };
 }));
 
-const storedSession = (page) => page.evaluate(() => JSON.parse(Object.entries(sessionStorage).find(([k]) => k.includes(':session:'))[1]));
-
 describe('DPoP', () => {
   it('binds the tokens to a non-extractable key and calls the API with proofs', async () => {
     const page = await env.newPage();
@@ -44,10 +44,7 @@ describe('DPoP', () => {
     assert.equal(jwtClaims(token.detail.accessToken).cnf.jkt, await calculateJwkThumbprint(key.publicJwk));
 
     // The element's fetch sends the token with a fresh proof; the API accepts it.
-    const viaElement = await page.locator('closo-login').evaluate(async (el) => {
-      const response = await el.fetch('/api/claims');
-      return { status: response.status, body: await response.json() };
-    });
+    const viaElement = await fetchThroughElement(page, '/api/claims');
     assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
     assert.equal(viaElement.body.scheme, 'DPoP');
     // Without a proof, or as a Bearer token, the API refuses it.
@@ -60,11 +57,7 @@ describe('DPoP', () => {
     const page = await env.newPage();
     const first = await logIn(page, `${env.origin}/fixtures/dpop.html`);
     const { refreshToken } = await storedSession(page);
-    const thief = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }),
-    });
+    const thief = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId });
     assert.equal(thief.status, 400);
     assert.match((await thief.json()).error, /invalid_grant|invalid_dpop_proof/);
 
@@ -93,11 +86,7 @@ describe('DPoP', () => {
     const onError = (_ctx, error) => { refusal = error; };
     env.provider.provider.on('grant.error', onError);
     const since = env.mark();
-    const thief = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: proof },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }),
-    });
+    const thief = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }, { dpop: proof });
     env.provider.provider.off('grant.error', onError);
     assert.equal(thief.status, 400);
     const answer = await thief.json();
@@ -135,10 +124,7 @@ describe('DPoP', () => {
     const page = await env.newPage();
     const token = await logIn(page, `${env.origin}/fixtures/dpop.html`);
     const userinfo = `${env.issuer}userinfo`;
-    const viaElement = await page.locator('closo-login').evaluate(async (el, url) => {
-      const response = await el.fetch(url);
-      return { status: response.status, body: await response.json() };
-    }, userinfo);
+    const viaElement = await fetchThroughElement(page, userinfo);
     assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
     assert.equal(viaElement.body.sub, jwtClaims(token.detail.accessToken).sub);
     // Copied out of the page: as a Bearer token, or with no proof, it is refused.

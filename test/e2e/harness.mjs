@@ -82,6 +82,15 @@ export function useStack(providerOptions = {}, pages = {}) {
     for (const key of Object.keys(faults)) delete faults[key];
   }
 
+  /** A POST to the provider's token endpoint from outside the browser, as another client or a thief would send it. */
+  function postTokenRequest(params, headers = {}) {
+    return fetch(`${ctx.stack.provider.issuer}oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(params),
+    });
+  }
+
   /** A fresh browser context (own storage and cookies), closed after the test. */
   async function newContext(options) {
     const context = await ctx.browser.newContext(options);
@@ -163,6 +172,7 @@ export function useStack(providerOptions = {}, pages = {}) {
     requests,
     mark,
     resetFaults,
+    postTokenRequest,
     newContext,
     newPage,
     expectQuiet,
@@ -191,6 +201,19 @@ export async function logIn(page, url) {
 }
 
 export const events = (page) => page.evaluate(() => window.__closoEvents);
+
+/** The session the element stored (localStorage or sessionStorage), or null. */
+export const storedSession = (page) => page.evaluate(() => {
+  const area = { ...localStorage, ...sessionStorage };
+  const key = Object.keys(area).find((k) => k.includes(':session:'));
+  return key ? JSON.parse(area[key]) : null;
+});
+
+/** Calls `url` through the element's fetch() (its token, and a DPoP proof when bound): the status and the JSON body. */
+export const fetchThroughElement = (page, url) => page.locator('closo-login').evaluate(async (el, target) => {
+  const response = await el.fetch(target);
+  return { status: response.status, body: await response.json() };
+}, url);
 
 /** Content-Security-Policy violations the page reported (the demo pages run under a strict CSP with Trusted Types). */
 export const cspViolations = (page) => page.evaluate(() => window.__cspViolations);

@@ -205,11 +205,7 @@ describe('hostile token endpoint and ID tokens', () => {
     assert.match(redemption.body.code_verifier, /^[\w.~-]{43,128}$/);
 
     // A real reuse: the exact redemption (same code, same verifier) replayed from outside.
-    const replay = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: env.origin },
-      body: new URLSearchParams(redemption.body),
-    });
+    const replay = await env.postTokenRequest(redemption.body, { origin: env.origin });
     assert.equal(replay.status, 400);
     assert.equal((await replay.json()).error, 'invalid_grant');
     // The provider revoked what the code had granted (RFC 6749 §4.1.2): the page's renewal is refused.
@@ -244,11 +240,7 @@ describe('hostile token endpoint and ID tokens', () => {
     await env.expectQuiet(page, { ms: 300, events: [], requests: isTokenRequest });
     assert.equal(env.requests(since, isTokenRequest).length, 1, 'the element did not send the code again');
     // The code was live: the element's restraint, not the provider, kept it unused. Once redeemed, it is spent.
-    const redeem = () => fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: env.origin },
-      body: new URLSearchParams(lost.body),
-    });
+    const redeem = () => env.postTokenRequest(lost.body, { origin: env.origin });
     const first = await redeem();
     assert.equal(first.status, 200, JSON.stringify(await first.clone().json()));
     assert.equal((await (await redeem()).json()).error, 'invalid_grant');

@@ -2,14 +2,11 @@
 // getAccessToken, session end on invalid_grant, logout.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { DEMO_USER, events, isAuthorizeRequest, isRefreshRequest, isTokenRequest, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+import {
+  DEMO_USER, events, isAuthorizeRequest, isRefreshRequest, isTokenRequest, logIn, logInAtProvider, storedSession, useStack, waitForEvents,
+} from './harness.mjs';
 
 const env = useStack();
-const storedSession = (page) => page.evaluate(() => {
-  const area = { ...localStorage, ...sessionStorage };
-  const key = Object.keys(area).find((k) => k.includes(':session:'));
-  return key ? JSON.parse(area[key]) : null;
-});
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(() => {
@@ -55,11 +52,7 @@ describe('renewal', () => {
     await logIn(page, `${env.origin}/fixtures/storage-local.html`);
     const stolen = (await storedSession(page)).refreshToken;
     // Someone else redeems the refresh token first (as a thief would): the provider rotates it.
-    const redeemed = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: stolen, client_id: env.clientId }),
-    });
+    const redeemed = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: stolen, client_id: env.clientId });
     assert.equal(redeemed.status, 200);
 
     const since = env.mark();
@@ -79,11 +72,7 @@ describe('renewal', () => {
     assert.equal(env.requests(since).length, 1);
     // The thief's rotated token died with the grant, as with Auth0's reuse detection.
     const thief = await redeemed.json();
-    const again = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: thief.refresh_token, client_id: env.clientId }),
-    });
+    const again = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: thief.refresh_token, client_id: env.clientId });
     assert.equal((await again.json()).error, 'invalid_grant');
   });
 });
@@ -347,11 +336,7 @@ describe('logout', () => {
     assert.equal(endSession.params.post_logout_redirect_uri, `${env.origin}/`);
     assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('closo-login')).length), 0);
     // The refresh token no longer works, and the provider asks for the password again.
-    const reuse = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }),
-    });
+    const reuse = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId });
     assert.equal((await reuse.json()).error, 'invalid_grant');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(/\/u\/login\//);

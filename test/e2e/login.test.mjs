@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DEMO_USER, base64urlSha256, cspViolations, events, isAuthorizeRequest, isTokenRequest, jwtClaims, jwtHeader, logIn, logInAtProvider, useStack, waitForEvents,
+  DEMO_USER, base64urlSha256, cspViolations, events, fetchThroughElement, isAuthorizeRequest, isTokenRequest, jwtClaims, jwtHeader, logIn, logInAtProvider, useStack,
+  waitForEvents,
 } from './harness.mjs';
 
 const AUDIENCE = 'https://api.thecloso.com';
@@ -125,10 +126,7 @@ describe('userinfo', () => {
     assert.ok(jwtClaims(token.detail.accessToken).aud.includes(`${env.issuer}userinfo`));
     const userinfo = `${env.issuer}userinfo`;
     // From the page, through the element (Authorization: Bearer, cross-origin with CORS).
-    const viaElement = await page.locator('closo-login').evaluate(async (el, url) => {
-      const response = await el.fetch(url);
-      return { status: response.status, body: await response.json() };
-    }, userinfo);
+    const viaElement = await fetchThroughElement(page, userinfo);
     assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
     assert.deepEqual(viaElement.body, {
       sub: DEMO_USER.sub, name: DEMO_USER.name, nickname: DEMO_USER.nickname, updated_at: viaElement.body.updated_at, email: DEMO_USER.email, email_verified: true,

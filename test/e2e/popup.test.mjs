@@ -2,16 +2,9 @@
 // failure (blocked, closed, timeout) is reported and cleaned up; foreign messages are ignored.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEMO_USER, events, isAuthorizeRequest, isTokenRequest, useStack, waitForEvents } from './harness.mjs';
+import { DEMO_USER, events, isAuthorizeRequest, isTokenRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const env = useStack();
-
-async function fillLogin(popup) {
-  await popup.waitForURL(/\/u\/login\//);
-  await popup.getByLabel('Email').fill(DEMO_USER.email);
-  await popup.getByLabel('Password').fill(DEMO_USER.password);
-  await popup.getByRole('button', { name: 'Continue' }).click();
-}
 
 async function openPage() {
   const page = await env.newPage();
@@ -27,7 +20,7 @@ describe('popup login', () => {
     const { page, navigations } = await openPage();
     const since = env.mark();
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
-    await fillLogin(popup);
+    await logInAtProvider(popup);
     const [token] = await waitForEvents(page, 'token');
     assert.equal(token.detail.claims.sub, DEMO_USER.sub);
     if (!popup.isClosed()) await popup.waitForEvent('close');
@@ -74,7 +67,7 @@ describe('popup login', () => {
     await page.waitForFunction(() => window.__forgedMessages === 4);
     await env.expectQuiet(page, { ms: 300, requests: null });
     assert.equal((await events(page)).length, 0, 'nothing happened');
-    await fillLogin(popup);
+    await logInAtProvider(popup);
     const [token] = await waitForEvents(page, 'token');
     assert.ok(token.detail.accessToken);
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
@@ -87,7 +80,7 @@ describe('popup login', () => {
       const since = env.mark();
       const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
       const closed = popup.waitForEvent('close');
-      await fillLogin(popup);
+      await logInAtProvider(popup);
       const started = Date.now();
       const [error] = await waitForEvents(page, 'auth-error');
       assert.equal(error.detail.code, code);
@@ -123,7 +116,7 @@ describe('popup login', () => {
     const [error] = await waitForEvents(page, 'auth-error');
     assert.equal(error.detail.code, 'popup_closed');
     const [again] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
-    await fillLogin(again);
+    await logInAtProvider(again);
     await waitForEvents(page, 'token');
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 1);
   });
