@@ -33,13 +33,19 @@ function recordEvents() {
 const EVENT_TYPES = ['token', 'auth-error', 'logout'];
 
 /**
- * Closes browser contexts, each tab first given a moment to finish loading (closing a tab while
- * a redirect is still loading can stall for ~10 s). Closing one the test already closed does nothing.
+ * Closes browser contexts. Chromium may never answer the close of a context one of whose tabs is
+ * in the middle of a navigation (and a tab closed then can stall for ~10 s), so each tab first
+ * goes to about:blank, which ends any navigation in flight; and the close is given a time limit.
+ * Closing a context the test already closed does nothing.
  */
 async function closeContexts(contexts) {
   for (const context of contexts) {
-    await Promise.all(context.pages().map((page) => page.waitForLoadState('load', { timeout: 3_000 }).catch(() => {})));
-    await context.close();
+    await Promise.all(context.pages().map((page) => page.goto('about:blank', { timeout: 5_000 }).catch(() => {})));
+    let timer;
+    const stuck = new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('a browser context did not close within 15 s')), 15_000);
+    });
+    await Promise.race([context.close(), stuck]).finally(() => clearTimeout(timer));
   }
 }
 
