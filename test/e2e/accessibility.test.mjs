@@ -2,15 +2,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const env = useStack();
-
-afterEach(() => {
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
-});
 
 /** Runs axe (WCAG 2.x A and AA, contrast included) on the element, shadow DOM included. */
 async function violations(page) {
@@ -23,7 +19,7 @@ async function violations(page) {
 
 async function pageIn(colorScheme) {
   // bypassCSP only lets the test inject axe; the element runs as usual.
-  const context = await env.browser.newContext({ colorScheme, bypassCSP: true });
+  const context = await env.newContext({ colorScheme, bypassCSP: true });
   return env.newPage(context);
 }
 
@@ -55,7 +51,6 @@ for (const colorScheme of ['light', 'dark']) {
       await page.goto(`${env.origin}/fixtures/config-errors.html`);
       await page.locator('#no-client [part=error]').waitFor();
       assert.deepEqual(await violations(page), [], 'error');
-      await page.context().close();
     });
   });
 }
@@ -74,6 +69,5 @@ describe('keyboard and focus', () => {
     await page.locator('closo-login').evaluate((el) => el.logout({ localOnly: true }));
     await page.locator('closo-login').getByRole('button', { name: 'Log in' }).waitFor();
     await page.waitForFunction(() => document.activeElement?.shadowRoot?.activeElement?.textContent?.trim() === 'Log in');
-    await page.context().close();
   });
 });

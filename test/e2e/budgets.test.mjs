@@ -33,6 +33,5 @@ describe('budgets', () => {
     assert.equal(fromCallback.length, budgets.callbackProviderRequests,
       `the callback page made ${fromCallback.length} provider requests (${fromCallback.join(', ')}), budget ${budgets.callbackProviderRequests}`);
     assert.deepEqual(fromCallback, ['POST /oauth/token']);
-    await page.context().close();
   });
 });
