@@ -81,6 +81,13 @@ export function useStack(providerOptions = {}, pages = {}) {
   /** Requests the provider saw since `mark()`, those that pass `filter`. */
   const requests = (since = 0, filter = () => true) => ctx.stack.provider.requests.slice(since).filter(filter);
   const mark = () => ctx.stack.provider.requests.length;
+  /** Waits until the provider has seen `count` requests that pass `filter` since `since`; resolves with them. */
+  async function waitForRequests(since, filter, count = 1, timeoutMs = 10_000) {
+    for (const end = Date.now() + timeoutMs; requests(since, filter).length < count; await new Promise((r) => setTimeout(r, 10))) {
+      if (Date.now() > end) throw new Error(`the provider saw ${requests(since, filter).length} of ${count} expected requests in ${timeoutMs} ms`);
+    }
+    return requests(since, filter);
+  }
 
   /** Turns hostile mode off: the provider answers normally again. Also done after every test. */
   function resetFaults() {
@@ -177,6 +184,7 @@ export function useStack(providerOptions = {}, pages = {}) {
     get browser() { return ctx.browser; },
     requests,
     mark,
+    waitForRequests,
     resetFaults,
     postTokenRequest,
     newContext,
