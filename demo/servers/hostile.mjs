@@ -9,7 +9,7 @@
 //     hang: true (the authorization endpoint never answers) }
 // faults.token: the token endpoint's answer
 //   { status, body, type }                 answer this instead (the code is not redeemed)
-//   { redirect: true } | { hang: true } | { drop: true } | { delayMs }
+//   { redirect: true } | { hang: true } | { drop: true } | { delayMs } | { until: <a promise> } (answers once it settles)
 //   { json: { name: value | DELETE } }       change fields of the real answer
 // faults.idToken: the ID token in the real answer, re-signed with the provider's key
 //   { claims: { name: value | DELETE }, header: { ... }, signature: 'bad' | 'none' | 'hs256',
@@ -104,6 +104,7 @@ export async function hostileTokenEndpoint(req, res, faults, { issuer, signingKe
     return true;
   }
   if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+  if (fault.until) await fault.until;
   if (!fault.json && !faults.idToken) return false;
   // Let oidc-provider answer, and change its JSON on the way out.
   const end = res.end.bind(res);

@@ -25,7 +25,6 @@ describe('callback handling', () => {
       document.querySelector('#host').shadowRoot.querySelector('closo-login').authenticated,
     ]), [true, true, true]);
     assert.equal(page.url(), `${env.origin}/fixtures/multi.html`);
-    await page.context().close();
   });
 
   it('leaves a URL that merely contains ?code= alone', async () => {
@@ -33,12 +32,12 @@ describe('callback handling', () => {
     const since = env.mark();
     const url = `${env.origin}/fixtures/multi.html?code=some-code&state=${'x'.repeat(43)}&iss=${encodeURIComponent(env.issuer)}`;
     await page.goto(url);
+    // Rendered: the elements have looked at the URL (synchronously, as they attached).
     await page.locator('#first').getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(200);
+    await env.expectQuiet(page, { ms: 200, navigation: true });
     assert.equal(page.url(), url);
     assert.deepEqual(await events(page), []);
     assert.deepEqual(env.requests(since), []);
-    await page.context().close();
   });
 
   it('ends a denied login in auth-error, with the URL cleaned and no code exchange', async () => {
@@ -64,7 +63,6 @@ describe('callback handling', () => {
     await page.goForward();
     await page.getByRole('button', { name: 'Log in' }).waitFor();
     assert.equal(env.requests(since, isTokenRequest).length, 0);
-    await page.context().close();
   });
 
   it('lets a new login succeed after a failed one', async () => {
@@ -77,6 +75,5 @@ describe('callback handling', () => {
     await logInAtProvider(page);
     const [token] = await waitForEvents(page, 'token');
     assert.equal(token.detail.claims.sub, DEMO_USER.sub);
-    await page.context().close();
   });
 });

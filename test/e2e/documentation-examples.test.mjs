@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, after, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { DEMO_USER, isAuthorizeRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const CDN_URL = 'https://cdn.jsdelivr.net/npm/closo-login@0.1.0/dist/closo-login.min.js';
@@ -51,9 +51,6 @@ const scriptSrc = Object.fromEntries(Object.keys(examples).map((name) => [`${nam
 const env = useStack({}, { '/readme/': { dir, scriptSrc } });
 const url = (name) => `${env.origin}/readme/${name}.html`;
 
-afterEach(() => {
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
-});
 
 describe('documentation examples', () => {
   it('are all here', () => {
@@ -73,7 +70,6 @@ describe('documentation examples', () => {
     const request = await api;
     assert.equal(request.headers().authorization, `Bearer ${token.detail.accessToken}`);
     assert.equal((await request.response()).status(), 200);
-    await page.context().close();
   });
 
   it('plain HTML: logs in, greets the user and calls the API with the token', async () => {
@@ -85,7 +81,6 @@ describe('documentation examples', () => {
     await waitForEvents(page, 'token');
     await page.waitForFunction((name) => document.title === `Hello ${name}`, DEMO_USER.name);
     assert.equal((await api).status(), 200);
-    await page.context().close();
   });
 
   it('CMS: the article logs in through a popup on the one callback page, and stays', async () => {
@@ -99,7 +94,6 @@ describe('documentation examples', () => {
     if (!popup.isClosed()) await popup.waitForEvent('close');
     assert.equal(page.url(), url('cms-article'));
     assert.equal(env.requests(since, isAuthorizeRequest)[0].params.redirect_uri, url('cms-callback'));
-    await page.context().close();
   });
 
   it('in another language: translated labels and ui_locales', async () => {
@@ -111,7 +105,6 @@ describe('documentation examples', () => {
     await waitForEvents(page, 'token');
     await page.getByRole('button', { name: 'Abmelden' }).waitFor();
     assert.equal(env.requests(since, isAuthorizeRequest)[0].params.ui_locales, 'de');
-    await page.context().close();
   });
 
   it('in another language: the page\'s own message for the error code, and the English one hidden', async () => {
@@ -126,7 +119,6 @@ describe('documentation examples', () => {
     const englishPart = page.locator('closo-login').locator('[part=error]');
     assert.match(await englishPart.textContent(), /User did not authorize the request/);
     assert.equal(await englishPart.isVisible(), false);
-    await page.context().close();
   });
 });
 
@@ -145,6 +137,5 @@ describe('theming CSS', () => {
     await login.evaluate((el) => { el.logout({ localOnly: true }); el.clientId = ''; });
     await login.locator('[part=error]').waitFor();
     assert.deepEqual(await style('error', 'fontSize'), [`${0.875 * 15}px`]);
-    await page.context().close();
   });
 });

@@ -5,14 +5,15 @@ import { afterEach, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createJtiCache } from '../../demo/servers/demo-server.mjs';
-import { isTokenRequest, jwtClaims, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+import {
+  fetchThroughElement, isTokenRequest, jwtClaims, logIn, logInAtProvider, storedSession, useStack, waitForEvents,
+} from './harness.mjs';
 
 const env = useStack();
 
 afterEach(() => {
   env.provider.settings.requireDpopNonce = false;
   env.demo.apiSettings.dpopNonce = null;
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
 });
 
 /** The page's DPoP key pair from IndexedDB: the public JWK, and whether the private key can be exported. */
@@ -31,8 +32,6 @@ const keyFacts = (page) => page.evaluate(() => new Promise((resolve, reject) => 
   };
 }));
 
-const storedSession = (page) => page.evaluate(() => JSON.parse(Object.entries(sessionStorage).find(([k]) => k.includes(':session:'))[1]));
-
 describe('DPoP', () => {
   it('binds the tokens to a non-extractable key and calls the API with proofs', async () => {
     const page = await env.newPage();
@@ -45,28 +44,20 @@ describe('DPoP', () => {
     assert.equal(jwtClaims(token.detail.accessToken).cnf.jkt, await calculateJwkThumbprint(key.publicJwk));
 
     // The element's fetch sends the token with a fresh proof; the API accepts it.
-    const viaElement = await page.locator('closo-login').evaluate(async (el) => {
-      const response = await el.fetch('/api/claims');
-      return { status: response.status, body: await response.json() };
-    });
+    const viaElement = await fetchThroughElement(page, '/api/claims');
     assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
     assert.equal(viaElement.body.scheme, 'DPoP');
     // Without a proof, or as a Bearer token, the API refuses it.
     const stolen = await page.evaluate(async (accessToken) => Promise.all(['DPoP', 'Bearer'].map(async (scheme) =>
       (await fetch('/api/claims', { headers: { authorization: `${scheme} ${accessToken}` } })).status)), token.detail.accessToken);
     assert.deepEqual(stolen, [401, 401]);
-    await page.context().close();
   });
 
   it('a refresh token copied out of the page is useless without the key; the page renews after a reload', async () => {
     const page = await env.newPage();
     const first = await logIn(page, `${env.origin}/fixtures/dpop.html`);
     const { refreshToken } = await storedSession(page);
-    const thief = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }),
-    });
+    const thief = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId });
     assert.equal(thief.status, 400);
     assert.match((await thief.json()).error, /invalid_grant|invalid_dpop_proof/);
 
@@ -77,7 +68,6 @@ describe('DPoP', () => {
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     assert.notEqual(renewed, first.detail.accessToken);
     assert.equal(jwtClaims(renewed).cnf.jkt, jwtClaims(first.detail.accessToken).cnf.jkt, 'the same key after the reload');
-    await page.context().close();
   });
 
   it("a refresh token copied out of the page is refused with the thief's own DPoP key, and stays the page's", async () => {
@@ -96,11 +86,7 @@ describe('DPoP', () => {
     const onError = (_ctx, error) => { refusal = error; };
     env.provider.provider.on('grant.error', onError);
     const since = env.mark();
-    const thief = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: proof },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }),
-    });
+    const thief = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId }, { dpop: proof });
     env.provider.provider.off('grant.error', onError);
     assert.equal(thief.status, 400);
     const answer = await thief.json();
@@ -116,7 +102,6 @@ describe('DPoP', () => {
     const [refresh] = env.requests(renewedAt, isTokenRequest);
     assert.equal(refresh.body.refresh_token, refreshToken);
     assert.notEqual(renewed, first.detail.accessToken);
-    await page.context().close();
   });
 
   it('the demo API accepts a DPoP proof once: a replayed proof is refused', async () => {
@@ -133,17 +118,13 @@ describe('DPoP', () => {
     assert.match((await replay.json()).message, /replayed/);
     // Each call of the page brings a fresh proof.
     assert.equal(await call(), 200);
-    await page.context().close();
   });
 
   it("the provider's /userinfo takes a DPoP-bound access token only with a proof of the page's key", async () => {
     const page = await env.newPage();
     const token = await logIn(page, `${env.origin}/fixtures/dpop.html`);
     const userinfo = `${env.issuer}userinfo`;
-    const viaElement = await page.locator('closo-login').evaluate(async (el, url) => {
-      const response = await el.fetch(url);
-      return { status: response.status, body: await response.json() };
-    }, userinfo);
+    const viaElement = await fetchThroughElement(page, userinfo);
     assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
     assert.equal(viaElement.body.sub, jwtClaims(token.detail.accessToken).sub);
     // Copied out of the page: as a Bearer token, or with no proof, it is refused.
@@ -151,7 +132,6 @@ describe('DPoP', () => {
       const stolen = await fetch(userinfo, { headers: { authorization: `${scheme} ${token.detail.accessToken}` } });
       assert.equal(stolen.status, 401, scheme);
     }
-    await page.context().close();
   });
 
   it('the proof cache is bounded and forgets a jti once its proof could no longer pass', () => {
@@ -179,7 +159,6 @@ describe('DPoP', () => {
     env.demo.apiSettings.dpopNonce = 'api-nonce-1';
     const status = await page.locator('closo-login').evaluate(async (el) => (await el.fetch('/api/claims')).status);
     assert.equal(status, 200);
-    await page.context().close();
   });
 
   it('with dpop="required", refuses a Bearer answer', async () => {
@@ -191,6 +170,5 @@ describe('DPoP', () => {
     const [error] = await waitForEvents(page, 'auth-error');
     assert.equal(error.detail.code, 'token_exchange_failed');
     assert.match(error.detail.message, /dpop="required"/);
-    await page.context().close();
   });
 });

@@ -30,10 +30,9 @@ describe('configuration errors', () => {
     }
     // Clicking does nothing either.
     await page.locator('#no-client').getByRole('button').click({ force: true });
-    await page.waitForTimeout(100);
+    await env.expectQuiet(page, { ms: 100, events: [], browserRequests: (request) => !request.url().startsWith(env.origin) });
     assert.deepEqual(env.requests(since), []);
     assert.deepEqual(requests.filter((url) => !url.startsWith(env.origin)), []);
-    await page.context().close();
   });
 });
 
@@ -45,7 +44,6 @@ describe('the drop-in script', () => {
     await logInAtProvider(page);
     await waitForEvents(page, 'token');
     assert.deepEqual(page.pageErrors.map(String), []);
-    await page.context().close();
   });
 
   it('works for an element created after page load, on the login page and on the callback page', async () => {
@@ -58,7 +56,6 @@ describe('the drop-in script', () => {
     assert.equal(token.detail.audience, null);
     assert.equal(page.url(), `${env.origin}/fixtures/late.html`);
     assert.equal((await events(page)).length, 1);
-    await page.context().close();
   });
 
   it('keeps working when moved in the DOM, without repeating events', async () => {
@@ -78,6 +75,5 @@ describe('the drop-in script', () => {
     await waitForEvents(page, 'logout');
     const all = await events(page);
     assert.deepEqual(all.map((e) => e.type), ['token', 'logout']);
-    await page.context().close();
   });
 });

@@ -46,7 +46,6 @@ for (const framework of ['vue', 'react', 'svelte', 'angular']) {
       await login.getByRole('button', { name: 'Log in' }).waitFor();
       assert.deepEqual(page.pageErrors, []);
       assert.deepEqual(consoleErrors.filter((text) => !/favicon/.test(text)), []);
-      await page.context().close();
     });
   });
 }

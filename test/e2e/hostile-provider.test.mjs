@@ -2,16 +2,12 @@
 // exactly one auth-error with the right code, no token, a consumed pending login, no
 // token in storage, a clean address bar, and a new login that works afterwards.
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DELETE } from '../../demo/servers/hostile.mjs';
 import { events, isRefreshRequest, isTokenRequest, jwtHeader, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const env = useStack();
 const now = () => Math.floor(Date.now() / 1000);
-
-afterEach(() => {
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
-});
 
 /** Cases where the authorization response itself is bad: the token endpoint is never called. */
 const badResponses = [
@@ -100,7 +96,7 @@ async function assertRejected({ page, since, error }, code, { tokenRequests }) {
   assert.equal(error.type, 'auth-error', `expected auth-error ${code}, got a ${error.type} event`);
   assert.equal(error.detail.code, code, error.detail.message);
   assert.equal(error.isCustomEvent && error.bubbles && error.composed, true);
-  await page.waitForTimeout(100); // nothing more may arrive
+  await env.expectQuiet(page, { ms: 100, events: ['token', 'auth-error'], requests: isTokenRequest }); // nothing more may arrive
   const all = await events(page);
   assert.equal(all.filter((e) => e.type === 'token').length, 0, 'no token event');
   assert.equal(all.filter((e) => e.type === 'auth-error').length, 1, 'exactly one auth-error');
@@ -118,11 +114,10 @@ async function assertRejected({ page, since, error }, code, { tokenRequests }) {
   // The provider's text is shown as text.
   assert.equal(await page.locator('closo-login').locator('[part=error] *').count(), 0);
   // A new login works afterwards (the provider's session makes it a round trip).
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+  env.resetFaults();
   await page.getByRole('button', { name: 'Log in' }).click();
   const [token] = await waitForEvents(page, 'token');
   assert.ok(token.detail.accessToken);
-  await page.context().close();
 }
 
 describe('hostile authorization responses', () => {
@@ -155,7 +150,6 @@ describe('hostile authorization responses', () => {
     await logInAtProvider(page);
     await waitForEvents(page, 'token');
     assert.equal(page.url(), `${env.origin}/fixtures/hostile.html`);
-    await page.context().close();
   });
 });
 
@@ -172,7 +166,6 @@ describe('hostile token endpoint and ID tokens', () => {
     assert.equal(result.error.detail.code, 'timeout');
     assert.ok(result.took < 6000, `took ${result.took} ms`);
     assert.equal(await result.page.getByRole('button', { name: 'Log in' }).isEnabled(), true);
-    await result.page.context().close();
   });
 
   it('accepts token_type in any case (C5), a numeric-string expires_in and a slow answer', async () => {
@@ -184,7 +177,6 @@ describe('hostile token endpoint and ID tokens', () => {
     const [token] = await waitForEvents(page, 'token');
     assert.equal(token.detail.tokenType, 'Bearer');
     assert.ok(Math.abs(token.detail.expiresAt - Date.now() - 120_000) < 5000);
-    await page.context().close();
   });
 
   it('reports an unknown lifetime when expires_in is absent (C8)', async () => {
@@ -195,7 +187,6 @@ describe('hostile token endpoint and ID tokens', () => {
     await logInAtProvider(page);
     const [token] = await waitForEvents(page, 'token');
     assert.equal(token.detail.expiresAt, null);
-    await page.context().close();
   });
 
   it('a code redeemed once is refused the second time (invalid_grant, the grant revoked), and the element never sends it again', async () => {
@@ -214,11 +205,7 @@ describe('hostile token endpoint and ID tokens', () => {
     assert.match(redemption.body.code_verifier, /^[\w.~-]{43,128}$/);
 
     // A real reuse: the exact redemption (same code, same verifier) replayed from outside.
-    const replay = await fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: env.origin },
-      body: new URLSearchParams(redemption.body),
-    });
+    const replay = await env.postTokenRequest(redemption.body, { origin: env.origin });
     assert.equal(replay.status, 400);
     assert.equal((await replay.json()).error, 'invalid_grant');
     // The provider revoked what the code had granted (RFC 6749 §4.1.2): the page's renewal is refused.
@@ -228,11 +215,10 @@ describe('hostile token endpoint and ID tokens', () => {
     // The same response again (Back, a reload, a bookmarked callback): nothing is sent.
     const again = env.mark();
     await page.goto(callback);
-    await page.getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(300);
+    await page.getByRole('button', { name: 'Log in' }).waitFor(); // rendered: the element has looked at the URL
+    await env.expectQuiet(page, { ms: 300, requests: isTokenRequest });
     assert.equal(env.requests(again, isTokenRequest).length, 0, 'the element never sends a code twice');
     assert.equal((await events(page)).length, 0, 'and reports nothing for a response it does not own');
-    await page.context().close();
   });
 
   it('after a dropped connection the code is not sent again, though it was still redeemable', async () => {
@@ -250,19 +236,14 @@ describe('hostile token endpoint and ID tokens', () => {
     const [lost] = env.requests(since, isTokenRequest); // the request that died before oidc-provider saw it
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     await page.goto(callback); // the same response again
-    await page.getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(300);
+    await page.getByRole('button', { name: 'Log in' }).waitFor(); // rendered: the element has looked at the URL
+    await env.expectQuiet(page, { ms: 300, events: [], requests: isTokenRequest });
     assert.equal(env.requests(since, isTokenRequest).length, 1, 'the element did not send the code again');
     // The code was live: the element's restraint, not the provider, kept it unused. Once redeemed, it is spent.
-    const redeem = () => fetch(`${env.issuer}oauth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: env.origin },
-      body: new URLSearchParams(lost.body),
-    });
+    const redeem = () => env.postTokenRequest(lost.body, { origin: env.origin });
     const first = await redeem();
     assert.equal(first.status, 200, JSON.stringify(await first.clone().json()));
     assert.equal((await (await redeem()).json()).error, 'invalid_grant');
-    await page.context().close();
   });
 });
 
@@ -278,7 +259,6 @@ describe('signing keys (B15)', () => {
     const [token] = await waitForEvents(page, 'token');
     assert.equal(jwtHeader(token.detail.idToken).kid, undefined);
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
-    await page.context().close();
   });
 
   it('after a key rotation, a new login in the same tab fetches the keys again and verifies', async () => {
@@ -308,7 +288,6 @@ describe('signing keys (B15)', () => {
     assert.notEqual(jwtHeader(second.detail.idToken).kid, jwtHeader(first.detail.idToken).kid, 'signed with the new key');
     assert.equal(env.requests(since, isJwksRequest).length, 1, 'the new key set was fetched once');
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
-    await page.context().close();
   });
 });
 
@@ -342,14 +321,15 @@ describe('hostile refresh answers', () => {
       assert.ok(refreshToken);
       Object.assign(env.provider.faults, faults);
       const browserSaw = [];
-      page.on('request', (request) => { if (request.url() === `${env.issuer}oauth/token`) browserSaw.push(request.method()); });
+      const isTokenEndpoint = (request) => request.url() === `${env.issuer}oauth/token`;
+      page.on('request', (request) => { if (isTokenEndpoint(request)) browserSaw.push(request.method()); });
       if (faults.token?.drop) env.provider.closeIdleConnections();
       const since = env.mark();
       const started = Date.now();
       const outcome = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }).then(() => 'resolved', (e) => e.code));
       assert.equal(outcome, code);
       assert.ok(Date.now() - started < 4000, `settled in ${Date.now() - started} ms`);
-      await page.waitForTimeout(300); // nothing more may arrive
+      await env.expectQuiet(page, { ms: 300, requests: isRefreshRequest, browserRequests: isTokenEndpoint }); // nothing more may arrive
       const all = await events(page);
       const errors = all.filter((e) => e.type === 'auth-error');
       assert.equal(errors.length, 1, 'exactly one auth-error');
@@ -373,13 +353,12 @@ describe('hostile refresh answers', () => {
         assert.equal(sessionOf(area)?.refreshToken, refreshToken, 'the unspent refresh token is kept');
         assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), true);
         // Kept for a retry: once the provider answers again, the same refresh token renews.
-        for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
+        env.resetFaults();
         const retried = env.mark();
         await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 1e9 }));
         assert.equal(env.requests(retried, isRefreshRequest).length, 1);
         assert.notEqual(sessionOf(await stored(page)).refreshToken, refreshToken, 'rotated on the retry');
       }
-      await page.context().close();
     });
   }
 });

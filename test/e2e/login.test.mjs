@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DEMO_USER, base64urlSha256, cspViolations, events, isAuthorizeRequest, isTokenRequest, jwtClaims, jwtHeader, logIn, logInAtProvider, useStack, waitForEvents,
+  DEMO_USER, base64urlSha256, cspViolations, events, fetchThroughElement, isAuthorizeRequest, isTokenRequest, jwtClaims, jwtHeader, logIn, logInAtProvider, useStack,
+  waitForEvents,
 } from './harness.mjs';
 
 const AUDIENCE = 'https://api.thecloso.com';
@@ -87,7 +88,6 @@ describe('redirect login on the demo page', () => {
     assert.ok(!/closo-login:[^"]*:login:/.test(stored), 'the pending login was consumed');
     assert.deepEqual(page.pageErrors, []);
     assert.deepEqual(await cspViolations(page), [], 'works under the strict CSP with Trusted Types');
-    await page.context().close();
   });
 
   it('returns to the path the login started from, with its query and fragment', async () => {
@@ -103,7 +103,6 @@ describe('redirect login on the demo page', () => {
     assert.equal(await page.evaluate(() => history.length), historyBefore + 2);
     await page.goBack();
     assert.doesNotMatch(page.url(), /[?&](code|state|iss)=/);
-    await page.context().close();
   });
 
   it('passes further authorization parameters to the provider', async () => {
@@ -117,7 +116,6 @@ describe('redirect login on the demo page', () => {
     assert.equal(authorize.params.login_hint, DEMO_USER.email);
     assert.equal(authorize.params.screen_hint, 'login');
     assert.equal(await page.getByLabel('Email').inputValue(), DEMO_USER.email, 'the provider used login_hint');
-    await page.context().close();
   });
 });
 
@@ -128,10 +126,7 @@ describe('userinfo', () => {
     assert.ok(jwtClaims(token.detail.accessToken).aud.includes(`${env.issuer}userinfo`));
     const userinfo = `${env.issuer}userinfo`;
     // From the page, through the element (Authorization: Bearer, cross-origin with CORS).
-    const viaElement = await page.locator('closo-login').evaluate(async (el, url) => {
-      const response = await el.fetch(url);
-      return { status: response.status, body: await response.json() };
-    }, userinfo);
+    const viaElement = await fetchThroughElement(page, userinfo);
     assert.equal(viaElement.status, 200, JSON.stringify(viaElement.body));
     assert.deepEqual(viaElement.body, {
       sub: DEMO_USER.sub, name: DEMO_USER.name, nickname: DEMO_USER.nickname, updated_at: viaElement.body.updated_at, email: DEMO_USER.email, email_verified: true,
@@ -147,6 +142,5 @@ describe('userinfo', () => {
       assert.match(refused.headers.get('www-authenticate'), /^Bearer error="invalid_token"/);
     }
     assert.equal((await fetch(userinfo)).status, 401, "no token");
-    await page.context().close();
   });
 });

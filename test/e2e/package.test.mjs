@@ -165,7 +165,6 @@ describe('the npm package', () => {
     const [token] = await waitForEvents(page, 'token');
     assert.equal(token.detail.audience, 'https://api.thecloso.com');
     assert.deepEqual(page.pageErrors, []);
-    await page.context().close();
   });
 
   it('registers the class under the page\'s own tag with ClosoLogin.define(\'my-login\'), and logs in', async () => {
@@ -182,7 +181,6 @@ describe('the npm package', () => {
     assert.equal(token.target, 'my-login');
     assert.deepEqual(await page.evaluate(() => [!!customElements.get('my-login'), !!customElements.get('closo-login')]), [true, false]);
     assert.deepEqual(page.pageErrors, []);
-    await page.context().close();
   });
 
   it('upgrades <closo-login> from the installed drop-in file, and logs in', async () => {
@@ -195,6 +193,5 @@ describe('the npm package', () => {
     const [token] = await waitForEvents(page, 'token');
     assert.equal(token.detail.audience, 'https://api.thecloso.com');
     assert.deepEqual(page.pageErrors, []);
-    await page.context().close();
   });
 });

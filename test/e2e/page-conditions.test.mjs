@@ -22,7 +22,6 @@ describe('page conditions', () => {
     assert.deepEqual(got.filter((e) => e.type === 'token').map((e) => e.target), ['restored'], 'the session restored from storage is announced');
     assert.deepEqual(got.filter((e) => e.type === 'auth-error').map((e) => [e.target, e.code]), [['broken', 'config_invalid']]);
     assert.equal(env.requests(since).length, 0, 'a valid stored session is restored without a request');
-    await page.context().close();
   });
 
   it('elements that differ only in per-element settings all end up logged in after one exchange', async () => {
@@ -35,7 +34,6 @@ describe('page conditions', () => {
     assert.deepEqual(tokens.map((e) => e.target).sort(), ['header', 'sidebar']);
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     for (const id of ['header', 'sidebar']) await page.locator(`#${id}`).getByText(DEMO_USER.name).waitFor();
-    await page.context().close();
   });
 
   it('refuses a redirect login inside a frame, before any request', async () => {
@@ -51,7 +49,6 @@ describe('page conditions', () => {
     assert.equal(child.url(), `${env.origin}/fixtures/storage-session.html`, 'the frame stayed');
     assert.deepEqual(await child.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes(':login:'))), [], 'no pending login');
     await frame.getByText('A redirect login cannot run inside a frame').waitFor();
-    await page.context().close();
   });
 
   it('when storage fails on the callback: one storage_unavailable, and the response leaves the address bar', async () => {
@@ -65,12 +62,11 @@ describe('page conditions', () => {
     const since = env.mark();
     await logInAtProvider(page);
     await waitForEvents(page, 'auth-error');
-    await page.waitForTimeout(300);
+    await env.expectQuiet(page, { ms: 300, requests: isTokenRequest });
     const all = await events(page);
     assert.deepEqual(all.map((e) => [e.type, e.detail.code]), [['auth-error', 'storage_unavailable']]);
     assert.equal(page.url(), `${env.origin}/fixtures/storage-session.html`, 'code, state and iss removed');
     assert.equal(env.requests(since, isTokenRequest).length, 0);
-    await page.context().close();
   });
 
   it('leaves alone a same-origin window that another script opened on a callback-like URL', async () => {
@@ -83,7 +79,6 @@ describe('page conditions', () => {
     assert.equal(opened.url(), target, 'its URL is untouched');
     assert.equal(opened.isClosed(), false, 'and it is not closed');
     assert.deepEqual(await events(page), [], 'the opener heard nothing');
-    await page.context().close();
   });
 
   it('ends the busy state with timeout when the browser stays on the page after login()', async () => {
@@ -102,7 +97,6 @@ describe('page conditions', () => {
     await page.unroute(`${env.issuer}authorize?**`);
     await button.click();
     await page.waitForURL(/\/u\/login\//);
-    await page.context().close();
   });
 
   it('forgets an expired stored session that nothing can renew, without showing it', async () => {
@@ -116,13 +110,12 @@ describe('page conditions', () => {
     const since = env.mark();
     await page.reload();
     const login = page.locator('closo-login');
-    await login.getByRole('button', { name: 'Log in' }).waitFor();
-    await page.waitForTimeout(300);
+    await login.getByRole('button', { name: 'Log in' }).waitFor(); // rendered: the stored session has been looked at
+    await env.expectQuiet(page, { ms: 300 });
     assert.equal(await login.evaluate((el) => el.authenticated), false);
     assert.equal(await login.evaluate((el) => el.accessToken), null);
     assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(':session:'))), [], 'purged');
     assert.deepEqual((await events(page)).map((e) => e.type), [], 'nothing announced for a session this page never showed');
     assert.equal(env.requests(since).length, 0);
-    await page.context().close();
   });
 });

@@ -2,16 +2,9 @@
 // failure (blocked, closed, timeout) is reported and cleaned up; foreign messages are ignored.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEMO_USER, events, isAuthorizeRequest, isTokenRequest, useStack, waitForEvents } from './harness.mjs';
+import { DEMO_USER, events, isAuthorizeRequest, isTokenRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const env = useStack();
-
-async function fillLogin(popup) {
-  await popup.waitForURL(/\/u\/login\//);
-  await popup.getByLabel('Email').fill(DEMO_USER.email);
-  await popup.getByLabel('Password').fill(DEMO_USER.password);
-  await popup.getByRole('button', { name: 'Continue' }).click();
-}
 
 async function openPage() {
   const page = await env.newPage();
@@ -27,7 +20,7 @@ describe('popup login', () => {
     const { page, navigations } = await openPage();
     const since = env.mark();
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
-    await fillLogin(popup);
+    await logInAtProvider(popup);
     const [token] = await waitForEvents(page, 'token');
     assert.equal(token.detail.claims.sub, DEMO_USER.sub);
     if (!popup.isClosed()) await popup.waitForEvent('close');
@@ -39,7 +32,6 @@ describe('popup login', () => {
     assert.equal(authorize.params.code_challenge_method, 'S256');
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     await page.locator('closo-login').getByText(DEMO_USER.name).waitFor();
-    await page.context().close();
   });
 
   it('ignores messages from other origins or other windows, and completes', async () => {
@@ -51,6 +43,8 @@ describe('popup login', () => {
     const forged = `${env.origin}/fixtures/popup.html?code=forged-code&state=${authorize.params.state}&iss=${encodeURIComponent(env.issuer)}`;
     assert.equal(state, '', 'the provider keeps the state server-side during its form');
     await page.evaluate((href) => {
+      window.__forgedMessages = 0;
+      window.addEventListener('message', (event) => { if (event.data?.href === href) window.__forgedMessages++; });
       const popupWindow = window.open('', 'closo-login-popup'); // the existing popup, not a new one
       const data = { type: 'closo-login:authorization-response', href };
       // Right source, wrong origin.
@@ -69,39 +63,36 @@ describe('popup login', () => {
     }), `${env.issuer}.well-known/openid-configuration`);
     const foreign = page.frames().find((frame) => frame.url().startsWith(env.issuer));
     await foreign.evaluate((href) => parent.postMessage({ type: 'closo-login:authorization-response', href }, '*'), forged);
-    await page.waitForTimeout(300);
+    // All four reached the page (this listener, added after the element's, hears each after it).
+    await page.waitForFunction(() => window.__forgedMessages === 4);
+    await env.expectQuiet(page, { ms: 300, requests: null });
     assert.equal((await events(page)).length, 0, 'nothing happened');
-    await fillLogin(popup);
+    await logInAtProvider(popup);
     const [token] = await waitForEvents(page, 'token');
     assert.ok(token.detail.accessToken);
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 0);
-    await page.context().close();
   });
 
   for (const [fault, code] of [[{ state: 'wrong' }, 'state_mismatch'], [{ state: 'missing', error: 'access_denied' }, 'state_missing']]) {
     it(`fails at once with ${code} when the popup comes back with ${JSON.stringify(fault)}, and exchanges nothing`, async () => {
       const { page } = await openPage();
       env.provider.faults.authorization = fault;
-      try {
-        const since = env.mark();
-        const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
-        const closed = popup.waitForEvent('close');
-        await fillLogin(popup);
-        const started = Date.now();
-        const [error] = await waitForEvents(page, 'auth-error');
-        assert.equal(error.detail.code, code);
-        assert.ok(Date.now() - started < 3000, 'not left to the 4 s popup timeout');
-        await closed;
-        await page.waitForTimeout(300);
-        assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error'], 'exactly one event');
-        assert.equal(env.requests(since, isTokenRequest).length, 0);
-      } finally {
-        env.provider.faults.authorization = undefined;
-      }
+      const since = env.mark();
+      const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+      const closed = popup.waitForEvent('close');
+      await logInAtProvider(popup);
+      const started = Date.now();
+      const [error] = await waitForEvents(page, 'auth-error');
+      assert.equal(error.detail.code, code);
+      assert.ok(Date.now() - started < 3000, 'not left to the 4 s popup timeout');
+      await closed;
+      await env.expectQuiet(page, { ms: 300, requests: isTokenRequest });
+      assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error'], 'exactly one event');
+      assert.equal(env.requests(since, isTokenRequest).length, 0);
+      env.resetFaults();
       // A new login works; the provider still has the session, so the popup comes straight back.
       await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
       await waitForEvents(page, 'token');
-      await page.context().close();
     });
   }
 
@@ -115,7 +106,6 @@ describe('popup login', () => {
     assert.equal(error.detail.code, 'popup_blocked');
     assert.equal(env.requests(since).length, 0);
     assert.equal(await page.getByRole('button', { name: 'Log in' }).getAttribute('aria-disabled'), 'false');
-    await page.context().close();
   });
 
   it('reports popup_closed when the user closes the window, and a new login works', async () => {
@@ -126,10 +116,9 @@ describe('popup login', () => {
     const [error] = await waitForEvents(page, 'auth-error');
     assert.equal(error.detail.code, 'popup_closed');
     const [again] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
-    await fillLogin(again);
+    await logInAtProvider(again);
     await waitForEvents(page, 'token');
     assert.equal((await events(page)).filter((e) => e.type === 'auth-error').length, 1);
-    await page.context().close();
   });
 
   it('gives up with timeout when the popup never answers, and closes it', async () => {
@@ -141,6 +130,5 @@ describe('popup login', () => {
     assert.equal(error.detail.code, 'timeout');
     await closed;
     assert.equal((await events(page)).filter((e) => e.type === 'token').length, 0);
-    await page.context().close();
   });
 });

@@ -3,7 +3,7 @@
 // deliberate change of look.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
@@ -13,10 +13,6 @@ const images = fileURLToPath(new URL('../../docs/images/', import.meta.url));
 const results = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const update = process.env.UPDATE_SCREENSHOTS === '1';
 const env = useStack();
-
-afterEach(() => {
-  for (const key of Object.keys(env.provider.faults)) delete env.provider.faults[key];
-});
 
 /**
  * Compares a screenshot with its baseline: same size, and at most 0.1% of pixels visibly
@@ -81,7 +77,7 @@ async function shot(page) {
 for (const colorScheme of ['light', 'dark']) {
   describe(`look, ${colorScheme}`, () => {
     it('logged out, busy, logged in and error match the README pictures', async () => {
-      const context = await env.browser.newContext({ colorScheme, deviceScaleFactor: 2, viewport: { width: 640, height: 360 } });
+      const context = await env.newContext({ colorScheme, deviceScaleFactor: 2, viewport: { width: 640, height: 360 } });
       const page = await env.newPage(context);
       await page.addInitScript(stageStyles);
       await page.goto(`${env.origin}/fixtures/a11y.html`);
@@ -113,7 +109,6 @@ for (const colorScheme of ['light', 'dark']) {
       assert.equal(new Set(Object.values(pictures).map((b) => b.toString('base64'))).size, 4);
       // ...and as documented.
       for (const [state, buffer] of Object.entries(pictures)) matches(`${state}-${colorScheme}`, buffer);
-      await context.close();
     });
   });
 }
