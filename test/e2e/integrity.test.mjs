@@ -78,4 +78,20 @@ describe('the drop-in\'s files, pinned and failing', () => {
     await logInAtProvider(page);
     await waitForEvents(page, 'token');
   });
+
+  it('shows the busy state at once while the second file loads after a click', async () => {
+    const page = await env.newPage();
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await page.route(`**/dist/${session}`, async (route) => { await held; await route.continue(); });
+    await page.goto(`${env.origin}/fixtures/memory.html`);
+    const login = page.locator('closo-login');
+    await login.getByRole('button', { name: 'Log in' }).click();
+    const busy = login.getByRole('button', { name: 'Logging in…' });
+    await busy.waitFor();
+    assert.equal(await busy.getAttribute('aria-busy'), 'true');
+    assert.equal(await login.locator('[role=status]').textContent(), 'Logging in…');
+    release();
+    await page.waitForURL(/\/u\/login\//);
+  });
 });
