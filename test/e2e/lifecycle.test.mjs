@@ -263,6 +263,8 @@ describe('many tabs', () => {
     const renew = (page) => page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 7200 }));
     const renewals = Promise.all([renew(page1), renew(page2)]);
     await env.waitForRequests(since, isRefreshRequest);
+    // …and the second tab waits for the first tab's renewal (the Web Lock every renewal takes).
+    await page2.waitForFunction(async () => (await navigator.locks.query()).pending.some((lock) => lock.name.startsWith('closo-login:renew:')));
     answer();
     const [a, b] = await renewals;
     assert.equal(env.requests(since, isRefreshRequest).length, 1);
