@@ -6,7 +6,8 @@
 //     iss: 'wrong' | 'missing' | 'duplicate', error: '<oauth error>' (keeps the code too when keepCode),
 //     errorDescription, keepCode, extra: { name: value },
 //     tokenInQuery: true (an access_token) | 'id_token' | 'access_token', fragment: true,
-//     hang: true (the authorization endpoint never answers) }
+//     hang: true (the authorization endpoint never answers),
+//     frameRefused: true (it answers with a login page that refuses to be framed) }
 // faults.token: the token endpoint's answer
 //   { status, body, type }                 answer this instead (the code is not redeemed)
 //   { redirect: true } | { hang: true } | { drop: true } | { delayMs } | { until: <a promise> } (answers once it settles)

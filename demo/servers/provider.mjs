@@ -276,6 +276,11 @@ export async function startProvider({
       if (faults.authorization?.hang && url.pathname === '/authorize') {
         return undefined; // never answers; the socket closes with the server
       }
+      if (faults.authorization?.frameRefused && url.pathname === '/authorize') {
+        // A login page that refuses to be framed, as some SSO servers answer prompt=none with nobody logged in.
+        res.writeHead(200, { 'content-type': 'text/html', 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'" });
+        return res.end('<!doctype html><title>Sign in</title><form><input name="user"></form>');
+      }
       if (faults.jwks && url.pathname === '/.well-known/jwks.json') {
         res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'cache-control': 'no-store' });
         return res.end(JSON.stringify({ keys: faults.jwks.map(publicJwk) }));

@@ -156,7 +156,11 @@ function checkResponse(as: AuthorizationServer, pending: PendingLogin, response:
   try {
     params = validateAuthResponse(as, { client_id: pending.clientId }, response, pending.state);
   } catch (error) {
-    throw toAuthError(error, 'authorization_failed');
+    const failure = toAuthError(error, 'authorization_failed');
+    // A provider that does not know a scope (profile, offline_access) refuses the whole request:
+    // say which were sent, so that the page knows what to put in its `scope` attribute.
+    if (failure.code !== 'invalid_scope' && failure.code !== 'invalid_request') throw failure;
+    throw new AuthError(failure.code, `${failure.message} (scope sent: "${pending.scope}")`, { cause: error });
   }
   // Tokens never travel in the URL in the code flow (RFC 9700 §2.1.2): such a response is forged or misrouted.
   if (TOKEN_PARAMS.some((name) => params.has(name))) throw new AuthError('authorization_failed', 'The authorization response carries a token in the URL; it was refused.');

@@ -23,12 +23,17 @@ export async function revokeRefreshToken(config: LoginConfig, refreshToken: stri
 
 /**
  * Where to send the browser to end the provider's session: OpenID Connect RP-initiated
- * logout when advertised, else Auth0's /v2/logout for an Auth0 tenant, else nowhere.
+ * logout when advertised, else Auth0's /v2/logout for an Auth0 tenant (given as `domain`, an
+ * `*.auth0.com` issuer, or a custom domain whose metadata is Auth0's), else nowhere.
  */
 export async function logoutUrl(config: LoginConfig, idToken: string | null, network: NetworkOptions = {}): Promise<URL | null> {
   let endSession: string | undefined;
+  let auth0 = config.auth0;
   try {
-    endSession = (await discover(config, network)).end_session_endpoint;
+    const metadata = await discover(config, network);
+    endSession = metadata.end_session_endpoint;
+    // An Auth0 tenant behind a custom domain given as issuer=: its metadata lists Auth0's MFA API.
+    auth0 ||= typeof metadata['mfa_challenge_endpoint'] === 'string';
   } catch {
     return null; // an unreachable provider: stay on the page, logged out locally
   }
@@ -39,7 +44,7 @@ export async function logoutUrl(config: LoginConfig, idToken: string | null, net
     url.searchParams.set('post_logout_redirect_uri', config.logoutUri);
     return url;
   }
-  if (config.auth0) {
+  if (auth0) {
     const url = new URL('v2/logout', config.issuer);
     url.searchParams.set('client_id', config.clientId);
     url.searchParams.set('returnTo', config.logoutUri);

@@ -113,7 +113,7 @@ const isJson = (response: Response) => response.text().then((body) => { JSON.par
 
 /** What oauth4webapi leaves to the client: an already expired token is useless; DPoP answers must match the mode. */
 function checkAnswer(config: LoginConfig, result: TokenEndpointResponse, step: TokenStep): void {
-  if (result.expires_in === 0) throw new AuthError(step, 'The token endpoint issued an access token that is already expired (expires_in 0).');
+  if ((result.expires_in ?? jwtLifetime(result.access_token)) === 0) throw new AuthError(step, 'The token endpoint issued an access token that is already expired (expires_in 0, or its exp is past).');
   // A DPoP-bound token nobody asked for cannot be used: the element holds no key it is bound to.
   if (config.dpop === 'off' && result.token_type === 'dpop') throw new AuthError(step, 'The token endpoint answered with a DPoP token, but DPoP is off.');
   if (config.dpop === 'required' && result.token_type !== 'dpop') {
@@ -146,7 +146,8 @@ function tokenSet(
   scope: string,
   previousRefreshToken: string | null = null,
 ): TokenSet {
-  const expiresIn = result.expires_in;
+  // The answer's lifetime (RFC 6749 §5.1), or when it gives none, a JWT access token's own `exp`.
+  const expiresIn = result.expires_in ?? jwtLifetime(result.access_token);
   return {
     accessToken: result.access_token,
     // oauth4webapi lowercases token_type; the Authorization header wants the scheme's usual spelling.
@@ -160,4 +161,19 @@ function tokenSet(
     // A response without a new refresh token keeps the old one (RFC 6749 §6).
     refreshToken: result.refresh_token ?? previousRefreshToken,
   };
+}
+
+/**
+ * Seconds left before a JWT access token's `exp`, or undefined for an opaque token. Read, not
+ * verified: the token is the API's to check, and this only keeps a token known to be expired
+ * from being handed out as valid when the provider sent no expires_in.
+ */
+function jwtLifetime(accessToken: string): number | undefined {
+  try {
+    const payload = accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const { exp } = JSON.parse(atob(payload)) as { exp?: unknown };
+    return typeof exp === 'number' && Number.isFinite(exp) ? Math.max(0, exp - Date.now() / 1000) : undefined;
+  } catch {
+    return undefined;
+  }
 }

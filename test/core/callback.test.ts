@@ -149,6 +149,11 @@ describe('completeLogin: the authorization response', () => {
     expect(network.seen.some((r) => r.url === metadata.token_endpoint)).to.equal(false);
   });
 
+  it('names the scopes sent when the provider refuses them (invalid_scope), so the page knows what to set', async () => {
+    const { error } = await loginFailsWith((p) => ({ error: 'invalid_scope', error_description: 'unknown scope', state: p.state, iss: ISSUER }), undefined, 'invalid_scope');
+    expect(error.message).to.equal('invalid_scope: unknown scope (scope sent: "openid profile email offline_access")');
+  });
+
   it('maps unknown OAuth error values to authorization_failed', async () => {
     await loginFailsWith((p) => ({ error: 'weird<b>', state: p.state, iss: ISSUER }), undefined, 'authorization_failed');
   });

@@ -28,6 +28,11 @@ describe('logoutUrl', () => {
     expect(url!.href).to.equal('https://tenant.example.com/v2/logout?client_id=c1&returnTo=https%3A%2F%2Fapp.example.com%2F');
   });
 
+  it('recognises an Auth0 tenant behind a custom domain given as issuer= from its metadata (Auth0\'s MFA API)', async () => {
+    const url = await logoutUrl(config(), 'x', tenant({ mfa_challenge_endpoint: `${ISSUER}mfa/challenge` }));
+    expect(url!.href).to.equal(`${ISSUER}v2/logout?client_id=c1&returnTo=https%3A%2F%2Fapp.example.com%2F`);
+  });
+
   it('gives no URL for another provider without end_session_endpoint, or an unreachable one', async () => {
     expect(await logoutUrl(config(), 'x', tenant({}))).to.equal(null);
     clearDiscoveryCache();

@@ -154,4 +154,21 @@ describe('token answers: code exchange', () => {
     const { pending } = await begin(network);
     return completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network);
   }
+
+  it('takes a JWT access token\'s exp when the answer has no expires_in, and refuses one already expired', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    let nonce = '';
+    let exp = now + 120;
+    const network = tenant(async () => json({ access_token: await signJwt({ sub: 'u', exp }), token_type: 'Bearer', id_token: await signJwt(idTokenClaims(nonce)) }));
+    let { pending } = await begin(network);
+    nonce = pending.nonce;
+    const tokens = await completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network);
+    expect(tokens.expiresAt! - Date.now()).to.be.within(115_000, 121_000);
+    exp = now - 10;
+    ({ pending } = await begin(network));
+    nonce = pending.nonce;
+    const error = await rejection(completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network));
+    expect(error.code).to.equal('token_exchange_failed');
+    expect(error.message).to.contain('already expired');
+  });
 });

@@ -234,6 +234,25 @@ describe('restoring the session after a reload', () => {
     assert.equal(env.requests(since, isTokenRequest).length, 0);
   });
 
+  it('storage=memory with silent: a provider that answers with a page refusing to be framed ends in login_required, not the timeout', async () => {
+    env.provider.faults.authorization = { frameRefused: true };
+    const page = await env.newPage();
+    const since = env.mark();
+    await page.goto(`${env.origin}/fixtures/silent.html`);
+    const [error] = await waitForEvents(page, 'auth-error');
+    // The timeout would say `timeout`; the frame that loads and never answers says this.
+    assert.equal(error.detail.code, 'login_required', error.detail.message);
+    assert.match(error.detail.message, /refused to be framed/);
+    const [authorize] = env.requests(since, isAuthorizeRequest);
+    assert.equal(authorize.params.prompt, 'none');
+    const button = page.getByRole('button', { name: 'Log in' });
+    assert.equal(await button.isEnabled(), true);
+    assert.equal(await button.getAttribute('aria-busy'), 'false', 'not stuck busy');
+    assert.equal(await page.locator('iframe').count(), 0, 'the iframe is removed');
+    await env.expectQuiet(page, { ms: 300, requests: isTokenRequest });
+    assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error']);
+  });
+
   it('storage=memory with silent: reports login_required when the provider has no session', async () => {
     const page = await env.newPage();
     const started = Date.now();
