@@ -130,6 +130,10 @@ export const OPTIONS = {
   popupTimeout: seconds('popup-timeout', 300, true),
   /** Seconds before a request to the provider (or a silent sign-in) gives up with `timeout`. */
   timeout: seconds('timeout', 10, true),
+  /** Auth0 Organization to log in to (its id `org_…` or its name); every ID token must name it. */
+  organization: text('organization'),
+  /** On a page opened from an Auth0 invitation link (`?invitation=…&organization=…`), start the login that accepts it. */
+  acceptInvitation: flag('accept-invitation'),
 };
 
 type Options = typeof OPTIONS;
@@ -163,6 +167,8 @@ export interface LoginConfig {
   readonly dpop: Checked['dpop'];
   readonly mode: Checked['mode'];
   readonly popupTimeoutMs: number;
+  readonly organization: string | null;
+  readonly acceptInvitation: boolean;
 }
 
 /** Validates every option, then the rules between them and the page's location. Throws AuthError `config_invalid`. */
@@ -204,7 +210,26 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
     dpop: checked.dpop,
     mode: checked.mode,
     popupTimeoutMs: checked.popupTimeout * 1000,
+    organization: checked.organization ?? null,
+    acceptInvitation: checked.acceptInvitation,
   };
+}
+
+/** The largest app state a login carries (serialized): it is stored with the pending login, in sessionStorage. */
+export const MAX_APP_STATE_BYTES = 16 * 1024;
+
+/** login({ appState }): any JSON value up to MAX_APP_STATE_BYTES, returned as it was serialized. */
+export function checkAppState(appState: unknown): unknown {
+  if (appState === undefined) return undefined;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(appState);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) throw invalid('appState must be a JSON value (no functions, no cycles).');
+  if (new TextEncoder().encode(json).length > MAX_APP_STATE_BYTES) throw invalid(`appState is over ${MAX_APP_STATE_BYTES} bytes as JSON.`);
+  return JSON.parse(json) as unknown;
 }
 
 /** Further authorization parameters, from configuration or one login() call: strings, none of them reserved. */
