@@ -215,23 +215,6 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
   };
 }
 
-/** The largest app state a login carries (serialized): it is stored with the pending login, in sessionStorage. */
-export const MAX_APP_STATE_BYTES = 16 * 1024;
-
-/** login({ appState }): any JSON value up to MAX_APP_STATE_BYTES, returned as it was serialized. */
-export function checkAppState(appState: unknown): unknown {
-  if (appState === undefined) return undefined;
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(appState);
-  } catch {
-    json = undefined;
-  }
-  if (json === undefined) throw invalid('appState must be a JSON value (no functions, no cycles).');
-  if (new TextEncoder().encode(json).length > MAX_APP_STATE_BYTES) throw invalid(`appState is over ${MAX_APP_STATE_BYTES} bytes as JSON.`);
-  return JSON.parse(json) as unknown;
-}
-
 /** Further authorization parameters, from configuration or one login() call: strings, none of them reserved. */
 export function checkAuthorizationParams(params: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, string>> {
   const checked: Record<string, string> = {};

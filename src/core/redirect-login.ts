@@ -5,7 +5,7 @@
  * logins send the same request elsewhere.
  */
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomNonce, generateRandomState } from 'oauth4webapi';
-import { checkAppState, checkAuthorizationParams, sameOriginPath, type LoginConfig } from './config.js';
+import { checkAuthorizationParams, sameOriginPath, type LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import { PENDING_LOGIN_TTL_MS, savePendingLogin, type PendingLogin } from './pending-login.js';
 import { discover, type NetworkOptions } from './provider.js';
@@ -22,6 +22,23 @@ export interface RequestOptions {
   readonly organization?: string | undefined;
   /** An Auth0 Organization invitation to accept. */
   readonly invitation?: string | undefined;
+}
+
+/** The largest app state a login carries (serialized): it is stored with the pending login, in sessionStorage. */
+export const MAX_APP_STATE_BYTES = 16 * 1024;
+
+/** login({ appState }): any JSON value up to MAX_APP_STATE_BYTES, returned as it was serialized. */
+export function checkAppState(appState: unknown): unknown {
+  if (appState === undefined) return undefined;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(appState);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) throw new AuthError('config_invalid', 'appState must be a JSON value (no functions, no cycles).');
+  if (new TextEncoder().encode(json).length > MAX_APP_STATE_BYTES) throw new AuthError('config_invalid', `appState is over ${MAX_APP_STATE_BYTES} bytes as JSON.`);
+  return JSON.parse(json) as unknown;
 }
 
 /** What one login() call asks for, checked: parameters (none reserved), app state, a same-origin return path. */

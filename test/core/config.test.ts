@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { DEFAULT_SCOPE, MAX_APP_STATE_BYTES, OPTIONS, RESERVED_PARAMS, checkAppState, checkAuthorizationParams, resolveConfig, sameOriginPath, type LoginOptions } from '../../src/core/config.js';
+import { DEFAULT_SCOPE, OPTIONS, RESERVED_PARAMS, checkAuthorizationParams, resolveConfig, sameOriginPath, type LoginOptions } from '../../src/core/config.js';
 import { AuthError } from '../../src/core/errors.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/account' };
@@ -157,22 +157,6 @@ describe('OPTIONS: every option is validated', () => {
   it('gives each option a dash-case attribute named after its property', () => {
     for (const [name, option] of Object.entries(OPTIONS)) {
       expect(option.attribute, name).to.equal(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
-    }
-  });
-});
-
-describe('checkAppState', () => {
-  it('takes any JSON value, as JSON gives it back', () => {
-    expect(checkAppState(undefined)).to.equal(undefined);
-    expect(checkAppState({ route: '/orders/7', tab: 2, at: new Date(0) })).to.deep.equal({ route: '/orders/7', tab: 2, at: '1970-01-01T00:00:00.000Z' });
-    expect(checkAppState('x'.repeat(MAX_APP_STATE_BYTES - 2))).to.have.length(MAX_APP_STATE_BYTES - 2);
-  });
-
-  it('refuses what JSON cannot carry, or more than 16 KB of it, with config_invalid', () => {
-    const cycle: Record<string, unknown> = {};
-    cycle['self'] = cycle;
-    for (const value of [() => 1, cycle, 'x'.repeat(MAX_APP_STATE_BYTES), 10n]) {
-      expect(() => checkAppState(value)).to.throw(AuthError).with.property('code', 'config_invalid');
     }
   });
 });
