@@ -3,10 +3,13 @@
 // invitations, step-up and MFA, and app state.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ACR_MFA, ORGANIZATIONS, OUTSIDE_POLICY_AUDIENCE, SECOND_AUDIENCE } from '../../demo/servers/provider.mjs';
 import { events, isAuthorizeRequest, isRefreshRequest, isTokenRequest, jwtClaims, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
-const env = useStack();
+const env = useStack({}, { '/examples/': fileURLToPath(new URL('../../docs/examples/', import.meta.url)) });
+/** Runs `name` from the docs' example module `file` in the page, on the element. */
+const example = (page, file, name, ...args) => page.evaluate(async ([f, n, a]) => (await import(`/examples/${f}`))[n](document.querySelector('closo-login'), ...a), [file, name, args]);
 const [ACME] = ORGANIZATIONS;
 const element = (page) => page.locator('closo-login');
 /** Calls `method` on the element with `args`; resolves with its value, or `{ error: { code, message, stepUp } }`. */
@@ -31,8 +34,8 @@ describe('tokens for several APIs', () => {
     assert.equal(more.length, 0);
     assert.equal(refresh.body.audience, SECOND_AUDIENCE);
     assert.equal(await call(page, 'getAccessToken', { audience: SECOND_AUDIENCE, scope: 'read:reports' }), token, 'kept while valid');
-    const api2 = await call(page, 'fetch', '/api2/reports', { audience: SECOND_AUDIENCE, scope: 'read:reports' });
-    assert.equal(api2.status, 200);
+    const report = await example(page, 'several-apis.js', 'reports'); // docs/examples/several-apis.js
+    assert.ok([report.claims?.aud].flat().includes(SECOND_AUDIENCE), JSON.stringify(report));
     assert.equal((await call(page, 'fetch', '/api2/reports')).status, 401, 'the element\'s own token is not for the second API');
     assert.equal(env.requests(since, isRefreshRequest).length, 1, 'one refresh for all of that');
     assert.equal(await call(page, 'getAccessToken'), own.detail.accessToken, 'the element\'s own token is unchanged');
@@ -129,12 +132,15 @@ describe('step-up and MFA', () => {
     const refused = await call(page, 'fetch', '/api/sensitive');
     assert.equal(refused.error?.code, 'step_up_required', JSON.stringify(refused));
     assert.deepEqual(refused.error.stepUp, { acrValues: ACR_MFA });
+    // docs/examples/step-up.js: step up in a popup, then call the API again.
     const popupOpened = page.waitForEvent('popup');
-    const login = element(page).evaluate((el, acr) => el.login({ popup: true, authorizationParams: { acr_values: acr, prompt: 'login' } }).then((detail) => detail.claims.acr), ACR_MFA);
+    const called = page.evaluate(async () => {
+      const response = await (await import('/examples/step-up.js')).callSensitive(document.querySelector('closo-login'));
+      return { status: response.status, acr: (await response.json()).claims?.acr };
+    });
     await logInAtProvider(await popupOpened);
-    assert.equal(await login, ACR_MFA);
-    const allowed = await call(page, 'fetch', '/api/sensitive');
-    assert.equal(allowed.status, 200, JSON.stringify(allowed));
+    assert.deepEqual(await called, { status: 200, acr: ACR_MFA });
+    assert.equal(jwtClaims(await call(page, 'getAccessToken')).acr, ACR_MFA);
   });
 
   it('refuses an ID token whose auth_time is older than max_age, and one without the acr asked for', async () => {
@@ -171,8 +177,12 @@ describe('step-up and MFA', () => {
 describe('app state', () => {
   it('comes back in the token event of the login that carried it, never from the callback URL', async () => {
     const page = await env.newPage();
-    await page.goto(`${env.origin}/fixtures/memory.html`);
-    await element(page).evaluate((el) => { el.login({ appState: { route: '/orders/7', draft: [1, 2] } }).catch(() => {}); });
+    // docs/examples/app-state.js, on every page load, then from the page.
+    await page.addInitScript(() => {
+      import('/examples/app-state.js').then(({ comeBackAfterLogin }) => comeBackAfterLogin((state) => { window.__restored = state; }));
+    });
+    await page.goto(`${env.origin}/fixtures/memory.html#orders/7`);
+    await page.evaluate(() => import('/examples/app-state.js').then(({ logInFromHere }) => { logInFromHere(document.querySelector('closo-login')).catch(() => {}); }));
     await page.route(/\/fixtures\/memory\.html\?.*code=/, (route) => {
       // The callback arrives with a forged appState parameter beside the code.
       const url = new URL(route.request().url());
@@ -182,7 +192,8 @@ describe('app state', () => {
     });
     await logInAtProvider(page);
     const [token] = await waitForEvents(page, 'token');
-    assert.deepEqual(token.detail.appState, { route: '/orders/7', draft: [1, 2] });
+    assert.deepEqual(token.detail.appState, { route: '#orders/7', draft: 42 });
+    assert.deepEqual(await page.evaluate(() => window.__restored), { route: '#orders/7', draft: 42 });
     assert.equal(new URL(page.url()).search, '', 'the callback parameters left the address bar');
     // A later token event (a renewal) carries none.
     await call(page, 'getAccessToken', { minValidity: 86_400 });
