@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { rollup } from 'rollup';
+import typescript from '@rollup/plugin-typescript';
 import { dropIn } from '../rollup.config.mjs';
 import { DEMO_USER } from '../demo/servers/provider.mjs';
 import { startStack } from '../demo/servers/stack.mjs';
@@ -41,8 +42,14 @@ await Promise.all([
   build({ entryPoints: [here('./apps/many.js')], outfile: `${site}many.js`, format: 'esm', minify: true, logLevel: 'error' }),
 ]);
 // The drop-in's own rollup build, with the session's file inlined into the first one.
-const oneFile = await rollup({ ...dropIn, plugins: dropIn.plugins.filter((plugin) => plugin.name !== 'closo-login:integrity') });
-await oneFile.write({ ...dropIn.output, dir: site, entryFileNames: 'closo-login.one-file.min.js', inlineDynamicImports: true, sourcemap: false });
+// Its TypeScript step is made again with bench/site/ as outDir (the plugin wants it inside `dir`).
+const oneFile = await rollup({
+  ...dropIn,
+  plugins: dropIn.plugins
+    .filter((plugin) => plugin.name !== 'closo-login:integrity')
+    .map((plugin) => (plugin.name === 'typescript' ? typescript({ tsconfig: './tsconfig.json', outDir: site, declaration: false, declarationMap: false, inlineSources: true }) : plugin)),
+});
+await oneFile.write({ ...dropIn.output, dir: site, entryFileNames: 'closo-login.one-file.min.js', inlineDynamicImports: true });
 const page = (title, scripts, body = '') => `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title>\n${scripts.map((s) => `<script type="module" src="${s}"></script>`).join('\n')}\n</head>\n<body data-issuer="{{issuer}}" data-client-id="{{clientId}}" data-audience="{{audience}}"${body}</body></html>\n`;
 for (const [name, lib] of Object.entries(LIBS)) {
   const element = lib.element ? `><closo-login headless issuer="{{issuer}}" client-id="{{clientId}}" audience="{{audience}}" ${lib.attributes ?? ''}></closo-login>` : '>';
@@ -94,7 +101,7 @@ async function newPage() {
 }
 
 async function signIn(p) {
-  await p.waitForURL(/\/u\/login\//);
+  await p.waitForURL(/\/u\/login\//).catch((e) => { throw new Error(`no login form: ${p.url()}`, { cause: e }); });
   await p.getByLabel('Email').fill(DEMO_USER.email);
   await p.getByLabel('Password').fill(DEMO_USER.password);
   await p.getByRole('button', { name: 'Continue' }).click();

@@ -119,7 +119,7 @@ export class Renewal {
     const started = host.current();
     if (!started || !this.canRenew(started)) throw new AuthError('login_required', 'There is no refresh token; the user must log in again.');
     if (!started.refreshToken) {
-      return this.#renewed(started, () => host.net().then((network) => silentLogin(extra ? { ...host.config, ...silentOverrides(extra) } : host.config, network)), 'authorization_failed', forApi?.merge);
+      return this.#renewed(started, () => host.net().then((network) => silentLogin(extra ? { ...host.config, ...silentOverrides(extra, host.config) } : host.config, network)), 'authorization_failed', forApi?.merge);
     }
     return withTabLock(`closo-login:renew:${host.key}:${started.sessionId}`, async () => {
       await nextTask(); // let a renewal broadcast by the tab that held the lock land first
@@ -200,6 +200,13 @@ export class Renewal {
 }
 
 /** A silent sign-in for another API asks for that audience and scope instead of the session's. */
-function silentOverrides(extra: Readonly<Record<string, string>>): Partial<LoginConfig> {
-  return { audience: extra['audience'] ?? null, ...(extra['scope'] ? { scope: extra['scope'] } : {}) };
+function silentOverrides(extra: Readonly<Record<string, string>>, config: LoginConfig): Partial<LoginConfig> {
+  if (!extra['scope']) return { audience: extra['audience'] ?? null };
+  // A sign-in is OpenID Connect: its request keeps the session's OpenID scopes (openid first,
+  // OIDC Core §3.1.2.1), and the API's scopes join them.
+  const oidc = config.scope.split(' ').filter((name) => OIDC_SCOPES.has(name));
+  return { audience: extra['audience'] ?? null, scope: [...new Set(['openid', ...oidc, ...extra['scope'].split(' ')])].join(' ') };
 }
+
+/** The scopes OpenID Connect defines (OIDC Core §5.4, §11). */
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'phone', 'offline_access']);

@@ -42,6 +42,22 @@ describe('tokens for several APIs', () => {
     assert.equal((await events(page)).filter((e) => e.type === 'token').length, 1, 'no token event for another API');
   });
 
+  it('without a refresh token, gets the second API\'s token with a silent sign-in that asks for it, as OpenID Connect', async () => {
+    const page = await env.newPage();
+    const own = await logIn(page, `${env.origin}/fixtures/silent-renewal.html`);
+    const since = env.mark();
+    const token = await call(page, 'getAccessToken', { audience: SECOND_AUDIENCE, scope: 'read:reports' });
+    assert.equal(typeof token, 'string', JSON.stringify(token));
+    assert.ok([jwtClaims(token).aud].flat().includes(SECOND_AUDIENCE));
+    const [authorize, ...more] = env.requests(since, isAuthorizeRequest);
+    assert.equal(more.length, 0);
+    assert.equal(authorize.params.prompt, 'none');
+    assert.equal(authorize.params.audience, SECOND_AUDIENCE);
+    assert.deepEqual(authorize.params.scope.split(' '), ['openid', 'profile', 'email', 'read:reports']);
+    assert.equal(env.requests(since, isRefreshRequest).length, 0);
+    assert.equal(await call(page, 'getAccessToken'), own.detail.accessToken, 'the element\'s own token is unchanged');
+  });
+
   it('refuses the token Auth0 gives for an API outside the policy (its default API), with audience_mismatch', async () => {
     const page = await env.newPage();
     await logIn(page, `${env.origin}/fixtures/memory.html`);
