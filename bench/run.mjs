@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { rollup } from 'rollup';
+import typescript from '@rollup/plugin-typescript';
 import { dropIn } from '../rollup.config.mjs';
 import { DEMO_USER } from '../demo/servers/provider.mjs';
 import { startStack } from '../demo/servers/stack.mjs';
@@ -25,6 +26,8 @@ const LIBS = {
   'closo-login': { script: '/dist/closo-login.min.js', driver: 'closo.js', element: true },
   // The same drop-in built as one file (issue 13's baseline): the callback page of the split build must be no slower.
   'closo-login-one-file': { script: '/bench/closo-login.one-file.min.js', driver: 'closo.js', element: true },
+  // Without offline_access: no refresh token, so renewals and a second API's token go through a silent sign-in.
+  'closo-login-silent': { script: '/dist/closo-login.min.js', driver: 'closo.js', element: true, attributes: 'scope="openid profile email" silent' },
   'auth0-spa-js': { driver: 'auth0.js' },
   'oidc-client-ts': { driver: 'oidc.js' },
   floor: { driver: 'floor.js' },
@@ -39,11 +42,17 @@ await Promise.all([
   build({ entryPoints: [here('./apps/many.js')], outfile: `${site}many.js`, format: 'esm', minify: true, logLevel: 'error' }),
 ]);
 // The drop-in's own rollup build, with the session's file inlined into the first one.
-const oneFile = await rollup({ ...dropIn, plugins: dropIn.plugins.filter((plugin) => plugin.name !== 'closo-login:integrity') });
-await oneFile.write({ ...dropIn.output, dir: site, entryFileNames: 'closo-login.one-file.min.js', inlineDynamicImports: true, sourcemap: false });
+// Its TypeScript step is made again with bench/site/ as outDir (the plugin wants it inside `dir`).
+const oneFile = await rollup({
+  ...dropIn,
+  plugins: dropIn.plugins
+    .filter((plugin) => plugin.name !== 'closo-login:integrity')
+    .map((plugin) => (plugin.name === 'typescript' ? typescript({ tsconfig: './tsconfig.json', outDir: site, declaration: false, declarationMap: false, inlineSources: true }) : plugin)),
+});
+await oneFile.write({ ...dropIn.output, dir: site, entryFileNames: 'closo-login.one-file.min.js', inlineDynamicImports: true });
 const page = (title, scripts, body = '') => `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title>\n${scripts.map((s) => `<script type="module" src="${s}"></script>`).join('\n')}\n</head>\n<body data-issuer="{{issuer}}" data-client-id="{{clientId}}" data-audience="{{audience}}"${body}</body></html>\n`;
 for (const [name, lib] of Object.entries(LIBS)) {
-  const element = lib.element ? '><closo-login headless issuer="{{issuer}}" client-id="{{clientId}}" audience="{{audience}}"></closo-login>' : '>';
+  const element = lib.element ? `><closo-login headless issuer="{{issuer}}" client-id="{{clientId}}" audience="{{audience}}" ${lib.attributes ?? ''}></closo-login>` : '>';
   writeFileSync(`${site}${name}.html`, page(name, [...(lib.script ? [lib.script] : []), `/bench/${lib.driver}`], element));
 }
 const COUNTS = [1, 10, 100, 1000];
@@ -92,7 +101,7 @@ async function newPage() {
 }
 
 async function signIn(p) {
-  await p.waitForURL(/\/u\/login\//);
+  await p.waitForURL(/\/u\/login\//).catch((e) => { throw new Error(`no login form: ${p.url()}`, { cause: e }); });
   await p.getByLabel('Email').fill(DEMO_USER.email);
   await p.getByLabel('Password').fill(DEMO_USER.password);
   await p.getByRole('button', { name: 'Continue' }).click();
@@ -123,6 +132,7 @@ async function loginRun(name) {
   if (name !== 'floor') {
     result.refresh = await p.evaluate(() => window.bench.refresh());
     result.cached = await p.evaluate(() => window.bench.cached());
+    result.secondApi = await p.evaluate(() => window.bench.secondApi?.() ?? null);
   }
   await p.context().close();
   return result;
@@ -182,11 +192,12 @@ for (const [name, s] of Object.entries(sizes)) lines.push(`| ${name} | ${s.min.t
 lines.push('');
 lines.push('### Login, refresh, cached token');
 lines.push('');
-lines.push('| Library | Redirect URL → token | × floor | Requests on callback page (to provider) | Main-thread blocking on callback | Renewal (refresh grant) | Token while valid |');
-lines.push('|---|---:|---:|---:|---:|---:|---:|');
+lines.push('| Library | Redirect URL → token | × floor | Requests on callback page (to provider) | Main-thread blocking on callback | Renewal | Token while valid | Token for a second API |');
+lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const name of Object.keys(LIBS)) {
   const r = results[name];
-  const extra = name === 'floor' ? '— | —' : `${spread(col(name, 'refresh'))} | ${spread(col(name, 'cached'))}`;
+  const second = col(name, 'secondApi').filter((x) => typeof x === 'number');
+  const extra = name === 'floor' ? '— | — | —' : `${spread(col(name, 'refresh'))} | ${spread(col(name, 'cached'))} | ${second.length ? spread(second) : '—'}`;
   lines.push(`| ${name === 'floor' ? 'floor (bare fetch)' : name} | ${spread(col(name, 'callback'))} | ${(median(col(name, 'callback')) / floor).toFixed(2)} | ${median(col(name, 'requests'))} (${median(col(name, 'providerRequests'))}) | ${spread(col(name, 'blocking'))} | ${extra} |`);
 }
 lines.push('');

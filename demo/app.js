@@ -23,7 +23,7 @@ login.addEventListener('token', (event) => {
     show('access-claims', 'The access token is not a JWT (no audience requested?).');
   }
   show('id-claims', claims);
-  $('call-api').disabled = false;
+  for (const id of ['call-api', 'call-api2', 'call-sensitive']) $(id).disabled = false;
 });
 
 login.addEventListener('auth-error', (event) => {
@@ -35,7 +35,8 @@ login.addEventListener('logout', () => {
   show('access-claims', '—');
   show('id-claims', '—');
   show('api-result', '—');
-  $('call-api').disabled = true;
+  show('more-result', '—');
+  for (const id of ['call-api', 'call-api2', 'call-sensitive']) $(id).disabled = true;
 });
 
 $('call-api').addEventListener('click', async () => {
@@ -47,4 +48,38 @@ $('call-api').addEventListener('click', async () => {
   } catch (error) {
     show('api-result', String(error));
   }
+});
+
+// A second API: a token for its audience from the same login (docs/auth0.md, "Several APIs").
+$('call-api2').addEventListener('click', async () => {
+  show('more-result', 'Calling the second API…');
+  try {
+    const response = await login.fetch('/api2/reports', { audience: 'https://api2.thecloso.com', scope: 'read:reports' });
+    show('more-result', { status: response.status, body: await response.json() });
+  } catch (error) {
+    show('more-result', `${error.code ?? ''} ${error.message ?? error}`);
+  }
+});
+
+// An API that wants a stronger login (RFC 9470): step up in a popup, then call it again.
+$('call-sensitive').addEventListener('click', async () => {
+  show('more-result', 'Calling the sensitive API…');
+  try {
+    let response;
+    try {
+      response = await login.fetch('/api/sensitive');
+    } catch (error) {
+      if (error.code !== 'step_up_required') throw error;
+      show('more-result', 'The API wants a stronger login: log in again in the popup.');
+      await login.login({ popup: true, authorizationParams: { acr_values: error.stepUp.acrValues, prompt: 'login' } });
+      response = await login.fetch('/api/sensitive');
+    }
+    show('more-result', { status: response.status, body: await response.json() });
+  } catch (error) {
+    show('more-result', `${error.code ?? ''} ${error.message ?? error}`);
+  }
+});
+
+$('org-login').addEventListener('click', () => {
+  login.login({ organization: 'acme' }).catch(() => {});
 });

@@ -4,7 +4,23 @@ import { AuthError, toAuthError } from './core/errors.js';
 import type { LoginCall, SessionChange } from './core/session.js';
 import { sessionFor, type SessionHandle } from './core/sessions.js';
 import type { IdTokenClaims, TokenView } from './core/token-set.js';
-import { outcomeEvent, pageLoading } from './events.js';
+import { outcomeEvent, pageLoading, type TokenEventDetail } from './events.js';
+
+/** What one login() call may ask for. */
+export interface LoginCallOptions {
+  /** Same-origin path to land on after a redirect login (default: where the login started). */
+  returnTo?: string;
+  /** Further authorization parameters for this login (none of those the element sets). */
+  authorizationParams?: Record<string, string>;
+  /** Log in in a popup (default: `mode`). */
+  popup?: boolean;
+  /** Any JSON value up to 16 KB, given back as `appState` in this login's `token` event. */
+  appState?: unknown;
+  /** An Auth0 Organization (id or name) for this login. */
+  organization?: string;
+  /** An Auth0 Organization invitation to accept (with `organization`). */
+  invitation?: string;
+}
 
 const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
 
@@ -205,28 +221,32 @@ export class ClosoLogin extends LitElement {
   }
 
   /**
-   * Starts a login: navigates to the provider, or with `popup` (or `mode="popup"`) opens it
-   * in a popup and resolves once logged in. Rejects with AuthError (also dispatched as `auth-error`).
+   * Starts a login: navigates to the provider, or with `popup` (or `mode="popup"`) opens it in a
+   * popup and resolves with the token detail once logged in. `appState` comes back in the detail
+   * of this login's `token` event; `organization` and `invitation` are Auth0 Organizations'.
+   * Rejects with AuthError (also dispatched as `auth-error`).
    */
-  async login(options: { returnTo?: string; authorizationParams?: Record<string, string>; popup?: boolean } = {}): Promise<void> {
+  async login(options: LoginCallOptions = {}): Promise<TokenEventDetail | undefined> {
     if (this._configError) throw this.#report(this._configError);
     return this.#session?.login(options satisfies LoginCall, this.#config ?? undefined);
   }
 
   /**
-   * An access token valid for at least `minValidity` seconds (default 30), renewed first
-   * when needed. Rejects with AuthError `login_required` when the user must log in.
+   * An access token valid for at least `minValidity` seconds (default 30), renewed first when
+   * needed; with `audience` (and `scope`), one for that API. Rejects with AuthError
+   * `login_required` when the user must log in.
    */
-  async getAccessToken(options: { minValidity?: number } = {}): Promise<string> {
+  async getAccessToken(options: { minValidity?: number; audience?: string; scope?: string } = {}): Promise<string> {
     return this.#connected().getAccessToken(options);
   }
 
   /**
-   * Calls an API with the current access token (renewed first when needed): with DPoP, an
-   * `Authorization: DPoP` header and a fresh proof for this URL and method; else `Bearer`.
-   * Resolves with the API's Response; rejects with AuthError `login_required` when logged out.
+   * Calls an API with the current access token (renewed first when needed; with `audience`, a
+   * token for that API): with DPoP, an `Authorization: DPoP` header and a fresh proof for this
+   * URL and method; else `Bearer`. Resolves with the API's Response; rejects with AuthError
+   * `login_required` when logged out, `step_up_required` when the API asks for a stronger login.
    */
-  async fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+  async fetch(input: RequestInfo | URL, init: RequestInit & { audience?: string; scope?: string } = {}): Promise<Response> {
     return this.#connected().fetch(input, init);
   }
 
@@ -294,7 +314,7 @@ export class ClosoLogin extends LitElement {
       case 'token':
         this._tokens = change.tokens;
         this._error = null;
-        this.#dispatch(outcomeEvent('token', change.tokens));
+        this.#dispatch(outcomeEvent('token', change.appState === undefined ? change.tokens : { ...change.tokens, appState: change.appState }));
         break;
       case 'logout':
         this._tokens = null;

@@ -9,7 +9,10 @@ import type { IdTokenClaims, TokenView } from './core/token-set.js';
 export type { IdTokenClaims, LogoutReason };
 
 /** `detail` of the `token` event: the session's tokens as the page may see them. The refresh token is never part of it. */
-export interface TokenEventDetail extends TokenView {}
+export interface TokenEventDetail extends TokenView {
+  /** What login({ appState }) carried, on the `token` event of that login only. */
+  readonly appState?: unknown;
+}
 
 /** `detail` of the `auth-error` event. */
 export interface AuthErrorEventDetail {

@@ -1,6 +1,6 @@
 import './define.js';
 
-export { ClosoLogin } from './closo-login.js';
+export { ClosoLogin, type LoginCallOptions } from './closo-login.js';
 export {
   AuthError,
   AUTHORIZATION_ERROR_CODES,

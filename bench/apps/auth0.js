@@ -7,6 +7,8 @@ const clientPromise = createAuth0Client({
   clientId,
   authorizationParams: { audience, redirect_uri: location.origin + location.pathname, scope: 'openid profile email offline_access' },
   useRefreshTokens: true,
+  // Multi-Resource Refresh Token: a token for another API from the refresh token (auth0-spa-js 2.2x).
+  useMrrt: true,
   cacheLocation: 'memory',
 });
 
@@ -23,4 +25,10 @@ window.bench = {
   login: async () => (await clientPromise).loginWithRedirect(),
   refresh: async () => { const client = await clientPromise; const t = performance.now(); await client.getTokenSilently({ cacheMode: 'off' }); return performance.now() - t; },
   cached: async () => { const client = await clientPromise; const t = performance.now(); await client.getTokenSilently(); return performance.now() - t; },
+  secondApi: async () => {
+    const client = await clientPromise;
+    const t = performance.now();
+    await client.getTokenSilently({ authorizationParams: { audience: 'https://api2.thecloso.com', scope: 'read:reports' } });
+    return performance.now() - t;
+  },
 };

@@ -1,11 +1,14 @@
 // Serves the demo page (and the test fixtures) with a strict Content-Security-Policy,
-// plus a small API standing in for https://api.thecloso.com that verifies the access token.
+// plus a small API standing in for https://api.thecloso.com that verifies the access token
+// (/api/claims; /api/sensitive, which demands a step-up login) and one standing in for the
+// second API, https://api2.thecloso.com (/api2/reports).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { createJtiCache, verifyDpopProof } from './dpop-proof.mjs';
 import { escapeHtml, listenLoopback, sendHtml, sendJson, serveStatic } from './http.mjs';
+import { ACR_MFA, SECOND_AUDIENCE } from './provider.mjs';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 export const ROOT = here('../../');
@@ -50,6 +53,8 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
     if (!issuer) return sendHtml(res, 503, 'starting');
     try {
       if (url.pathname === '/api/claims') return await api(req, res);
+      if (url.pathname === '/api/sensitive') return await api(req, res, { acr: ACR_MFA });
+      if (url.pathname === '/api2/reports') return await api(req, res, { audience: SECOND_AUDIENCE });
       if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
       if (url.pathname === '/' || url.pathname === '/callback') {
         return sendHtml(res, 200, template(await readFile(here('../index.html'), 'utf8')), headers);
@@ -83,14 +88,18 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
    * The demo API: a JWT access token verified against the provider's JWKS, iss, aud and exp.
    * A DPoP-bound token (cnf.jkt) is accepted only with `Authorization: DPoP` and a valid proof
    * for this request (RFC 9449 §7), signed by the key it is bound to.
+   * @param {object} [route]
+   * @param {string} [route.audience] the API this route belongs to (default: the demo's audience).
+   * @param {string} [route.acr] the authentication context the token must come from; a token
+   *   from a weaker login gets RFC 9470's insufficient_user_authentication challenge.
    */
-  async function api(req, res) {
+  async function api(req, res, { audience: routeAudience = audience, acr } = {}) {
     const match = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/.exec(req.headers.authorization ?? '');
     const challenge = (scheme, error, extra = {}) => ({ 'www-authenticate': `${scheme} realm="demo", error="${error}"`, ...extra });
     if (!match) return sendJson(res, 401, { error: 'invalid_request', message: 'Send Authorization: Bearer (or DPoP) <access token>.' }, challenge('Bearer', 'invalid_request'));
     const [, scheme, token] = match;
     try {
-      const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer, audience, algorithms: ['RS256'] });
+      const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer, audience: routeAudience, algorithms: ['RS256'] });
       const boundTo = payload.cnf?.jkt;
       if (scheme === 'Bearer' && boundTo) throw new Error('this access token is DPoP-bound: send it with Authorization: DPoP and a proof');
       if (scheme === 'DPoP') {
@@ -100,6 +109,13 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
         if (checked === 'use_dpop_nonce') {
           return sendJson(res, 401, { error: 'use_dpop_nonce' }, challenge('DPoP', 'use_dpop_nonce', { 'dpop-nonce': apiSettings.dpopNonce }));
         }
+      }
+      if (acr && payload.acr !== acr) {
+        // RFC 9470 §3: the token is good, the login behind it is not strong enough.
+        const description = 'A stronger login is required';
+        return sendJson(res, 401, { error: 'insufficient_user_authentication', error_description: description, acr_values: acr }, {
+          'www-authenticate': `${scheme} error="insufficient_user_authentication", error_description="${description}", acr_values="${acr}"`,
+        });
       }
       sendJson(res, 200, { message: 'The API accepted your access token.', scheme, header: protectedHeader, claims: payload });
     } catch (err) {

@@ -10,7 +10,18 @@
 // - profile and email claims in the ID token; no consent screen for first-party apps;
 // - the token endpoint accepts JSON bodies as well as form bodies;
 // - an unknown audience is answered with access_denied, as Auth0 does;
-// - /userinfo accepts the JWT access token of an API whose aud includes <issuer>userinfo.
+// - /userinfo accepts the JWT access token of an API whose aud includes <issuer>userinfo;
+// - several APIs, each with its own scopes, and a Multi-Resource Refresh Token (MRRT) policy:
+//   a refresh_token grant with `audience` (and `scope`) gets a token for another API of the
+//   policy; an audience outside the policy (or unknown) is silently ignored, the token is
+//   then for the login's own audience (else the default API); asked scopes the policy does
+//   not allow are dropped;
+// - Organizations: `organization` (id, or name in any case) logs the user into it; every ID
+//   token of that login has org_id and org_name, its access tokens org_id; an unknown
+//   organization is refused with access_denied; `invitation` is accepted with it;
+// - every ID token has auth_time and acr; acr_values asking for MFA shows the login form
+//   again even within a session (step-up; here the form stands for the second factor) and
+//   gives acr urn:closo:loa:mfa, else urn:closo:loa:pwd; the access tokens carry the same acr.
 import { createServer } from 'node:http';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { createJtiCache, verifyDpopProof } from './dpop-proof.mjs';
@@ -27,13 +38,47 @@ export const DEMO_USER = Object.freeze({
 });
 
 export const DEFAULT_AUDIENCE = 'https://api.thecloso.com';
+/** A second API, allowed to the SPA by its MRRT policy. */
+export const SECOND_AUDIENCE = 'https://api2.thecloso.com';
+/** An API the tenant knows that is not in the SPA's MRRT policy. */
+export const OUTSIDE_POLICY_AUDIENCE = 'https://billing.thecloso.com';
 export const DEFAULT_CLIENT_ID = 'closo-demo-spa';
+/** The tenant's APIs (Auth0: Applications → APIs) and their scopes (Auth0: permissions). */
+export const API_SCOPES = Object.freeze({
+  [DEFAULT_AUDIENCE]: ['read:messages'],
+  [SECOND_AUDIENCE]: ['read:reports'],
+  [OUTSIDE_POLICY_AUDIENCE]: ['read:invoices'],
+});
+/**
+ * The SPA's Multi-Resource Refresh Token policy (Auth0: the application's
+ * refresh_token.policies): the APIs, and their scopes, a refresh token may get access tokens for.
+ */
+export const MRRT_POLICY = Object.freeze([
+  { audience: DEFAULT_AUDIENCE, scope: ['read:messages'] },
+  { audience: SECOND_AUDIENCE, scope: ['read:reports'] },
+]);
+/** Auth0 Organizations of the tenant; `name` is lower-case, as Auth0 keeps it. */
+export const ORGANIZATIONS = Object.freeze([
+  Object.freeze({ id: 'org_7d0c4a1f2e3b4c5d', name: 'acme' }),
+  Object.freeze({ id: 'org_2b8e9f00aa11cc22', name: 'globex' }),
+]);
+/** Authentication context classes: a login with the second factor (step-up), and one without. */
+export const ACR_MFA = 'urn:closo:loa:mfa';
+export const ACR_PWD = 'urn:closo:loa:pwd';
 const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 /** Claims /userinfo returns per scope, as the provider's `claims` setting below. */
 const USERINFO_CLAIMS = { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'nickname', 'updated_at'] };
 /** A JWT access token presented to /userinfo (an opaque one goes to oidc-provider). */
 const JWT_CREDENTIALS = /^(Bearer|DPoP) ([\w-]+\.[\w-]+\.[\w-]+)$/i;
-const API_SCOPES = ['read:messages'];
+
+/** The organization an `organization` parameter names: its id, or its name in any case. */
+export function findOrganization(value) {
+  if (typeof value !== 'string' || !value) return undefined;
+  return ORGANIZATIONS.find((org) => org.id === value || org.name === value.toLowerCase());
+}
+
+/** Whether an acr_values parameter asks for the second factor. */
+const asksForMfa = (acrValues) => String(acrValues ?? '').split(' ').includes(ACR_MFA);
 
 /**
  * Starts the provider on a loopback port.
@@ -43,7 +88,7 @@ const API_SCOPES = ['read:messages'];
  * @param {string} [options.clientId]
  * @param {string[]} options.redirectUris exact redirect URIs of the SPA (Auth0's "Allowed Callback URLs").
  * @param {string[]} [options.postLogoutRedirectUris]
- * @param {string[]} [options.audiences] API identifiers the tenant knows.
+ * @param {string[]} [options.audiences] API identifiers the tenant knows (default: those of API_SCOPES).
  * @param {number} [options.accessTokenTTL] seconds; can be changed later through `settings`.
  * @param {number} [options.idTokenTTL] seconds.
  */
@@ -53,7 +98,7 @@ export async function startProvider({
   clientId = DEFAULT_CLIENT_ID,
   redirectUris,
   postLogoutRedirectUris = [],
-  audiences = [DEFAULT_AUDIENCE],
+  audiences = Object.keys(API_SCOPES),
   accessTokenTTL = 3600,
   idTokenTTL = 3600,
 } = {}) {
@@ -73,7 +118,7 @@ export async function startProvider({
    */
   const faults = {};
 
-  const { default: Provider, errors } = await quietly(() => import('oidc-provider'));
+  const { default: Provider, errors, interactionPolicy } = await quietly(() => import('oidc-provider'));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
   // Signing keys by name: the tenant's own, and (made on first use) a spare one that hostile
@@ -107,11 +152,25 @@ export async function startProvider({
     },
   };
 
+  /** The MRRT policy, for the APIs this tenant knows. */
+  const refreshTokenPolicy = MRRT_POLICY.filter(({ audience }) => audiences.includes(audience));
+  /**
+   * What each login asked for beyond OpenID Connect, by grant id (every authorization gets its
+   * own grant, see loadExistingGrant; its codes and refresh tokens carry the grant id):
+   * { audience: the API asked for, if any; organization: { id, name } if any }.
+   * Kept in memory with the grants themselves (oidc-provider's in-memory adapter).
+   */
+  const logins = new Map();
+  const loginOf = (ctx, token) => logins.get(token?.grantId ?? ctx?.oidc?.entities.Grant?.jti);
+
   const provider = await quietly(() => new Provider(issuer, {
     clients: [{
       client_id: clientId,
       application_type: 'web',
       token_endpoint_auth_method: 'none',
+      // Auth0's ID tokens always carry auth_time; and acr here (pwd unless MFA was asked).
+      require_auth_time: true,
+      default_acr_values: [ACR_PWD],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: redirectUris,
@@ -128,10 +187,13 @@ export async function startProvider({
     },
     scopes: [...OIDC_SCOPES],
     claims: {
-      openid: ['sub'],
+      // org_id and org_name only ever come in ID tokens (see findAccount), and only for a
+      // login into an organization.
+      openid: ['sub', 'org_id', 'org_name'],
       email: ['email', 'email_verified'],
       profile: ['name', 'nickname', 'updated_at'],
     },
+    acrValues: [ACR_PWD, ACR_MFA],
     // Auth0 puts the profile and email claims in the ID token of a code flow.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
@@ -145,20 +207,58 @@ export async function startProvider({
       Grant: 30 * 24 * 3600,
     },
     cookies: { keys: [randomUUID()] },
-    findAccount: async (_ctx, id) => (id === DEMO_USER.sub ? account : undefined),
+    // The token (a code or refresh token) tells which login the account is used for: its
+    // ID tokens carry the organization that login was into, as Auth0's do.
+    findAccount: async (ctx, id, token) => {
+      if (id !== DEMO_USER.sub) return undefined;
+      const organization = loginOf(ctx, token)?.organization;
+      if (!organization) return account;
+      return {
+        accountId: account.accountId,
+        async claims(use, ...rest) {
+          const claims = await account.claims(use, ...rest);
+          return use === 'id_token' ? { ...claims, org_id: organization.id, org_name: organization.name } : claims;
+        },
+      };
+    },
+    // The access tokens carry the login's acr (as its ID tokens do) and organization.
+    extraTokenClaims: async (ctx, token) => {
+      if (!token.resourceServer) return undefined;
+      const { RefreshToken, AuthorizationCode } = ctx?.oidc?.entities ?? {};
+      const acr = (RefreshToken ?? AuthorizationCode)?.acr;
+      const organization = loginOf(ctx, token)?.organization;
+      return { ...(acr ? { acr } : undefined), ...(organization ? { org_id: organization.id } : undefined) };
+    },
     extraParams: {
       // Auth0's API selector. oidc-provider drops offline_access unless prompt=consent
       // (the OpenID rule); Auth0 does not, so it is restored here for the SPA client,
-      // which runs after the scope check.
+      // which runs after the scope check. With a refresh token, the login also gets the
+      // scopes of the MRRT policy's other APIs (not those of the API it asked for: its token
+      // stays as asked), so that a refresh_token grant may ask for them later.
       audience(ctx) {
         const asked = String(ctx.query?.scope ?? ctx.oidc.body?.scope ?? '').split(' ');
         const scopes = new Set(String(ctx.oidc.params.scope ?? '').split(' ').filter(Boolean));
-        if (asked.includes('offline_access') && !scopes.has('offline_access')) {
-          scopes.add('offline_access');
-          ctx.oidc.params.scope = [...scopes].join(' ');
+        if (asked.includes('offline_access')) scopes.add('offline_access');
+        if (scopes.has('offline_access')) {
+          for (const { audience, scope } of refreshTokenPolicy) {
+            if (audience !== ctx.oidc.params.audience) for (const name of scope) scopes.add(name);
+          }
+        }
+        const scope = [...scopes].join(' ');
+        if (scope && scope !== ctx.oidc.params.scope) ctx.oidc.params.scope = scope;
+      },
+      // Auth0 Organizations: an id, or a name in any case.
+      organization(_ctx, value) {
+        if (value !== undefined && !findOrganization(value)) {
+          throw new errors.AccessDenied(`Organization not found: ${value}`);
         }
       },
-      organization: undefined,
+      // An invitation link's code; it goes with the organization it invites to.
+      invitation(ctx, value) {
+        if (value !== undefined && ctx.oidc.params.organization === undefined) {
+          throw new errors.InvalidRequest('invitation requires the organization parameter');
+        }
+      },
       connection: undefined,
       screen_hint: undefined,
     },
@@ -183,7 +283,22 @@ export async function startProvider({
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: (ctx) => ctx.oidc.params.audience || undefined,
+        // At /authorize: the API the login asks for (`audience`), then those of the MRRT policy,
+        // so that its refresh tokens may be used for them (RFC 8707 resources of the grant).
+        // At /oauth/token (`oneOf`: the resources of the code or refresh token): the login's
+        // API, as before, or none (an opaque token for /userinfo) when it asked for none. When
+        // a refresh_token grant's `audience` was outside the policy, the body middleware left it
+        // unmapped: it is ignored, and the token is for the login's API, else the default one.
+        defaultResource: (ctx, _client, oneOf) => {
+          if (!oneOf) {
+            const asked = ctx.oidc.params.audience || undefined;
+            const resources = [...new Set([asked, ...refreshTokenPolicy.map(({ audience }) => audience)].filter(Boolean))];
+            return resources.length ? resources : undefined;
+          }
+          const ignoredAudience = ctx.oidc.params.grant_type === 'refresh_token' && ctx.oidc.body?.audience !== undefined;
+          const resource = loginOf(ctx)?.audience ?? (ignoredAudience ? DEFAULT_AUDIENCE : undefined);
+          return oneOf.includes(resource) ? resource : undefined;
+        },
         useGrantedResource: () => true,
         getResourceServerInfo: (ctx, resource) => {
           if (!audiences.includes(resource)) {
@@ -191,7 +306,7 @@ export async function startProvider({
           }
           return {
             audience: resource,
-            scope: [...OIDC_SCOPES, ...API_SCOPES].join(' '),
+            scope: [...OIDC_SCOPES, ...(API_SCOPES[resource] ?? [])].join(' '),
             accessTokenTTL: settings.accessTokenTTL,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'RS256' } },
@@ -214,19 +329,31 @@ export async function startProvider({
     clientBasedCORS: (_ctx, origin, client) =>
       client.redirectUris.some((uri) => new URL(uri).origin === origin),
     // First-party SPA: no consent screen. Grant what was asked for, as Auth0 does for
-    // first-party applications.
+    // first-party applications (with the MRRT policy's APIs, see defaultResource). Each
+    // authorization gets its own grant, which remembers what that login was for (`logins`).
     loadExistingGrant: async (ctx) => {
       const { Grant } = ctx.oidc.provider;
       const grant = new Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
       grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '));
-      grant.addOIDCClaims(['sub', 'email', 'email_verified', 'name', 'nickname', 'updated_at']);
+      grant.addOIDCClaims(['sub', 'email', 'email_verified', 'name', 'nickname', 'updated_at', 'org_id', 'org_name']);
       for (const [resource, { scopes }] of Object.entries(ctx.oidc.resourceServers ?? {})) {
         grant.addResourceScope(resource, [...ctx.oidc.requestParamScopes, ...String(scopes ?? '').split(' ')].join(' '));
       }
       await grant.save();
+      logins.set(grant.jti, {
+        audience: ctx.oidc.params.audience || undefined,
+        organization: findOrganization(ctx.oidc.params.organization),
+      });
+      // The level of this authorization (its code's acr): MFA only when the login form was
+      // submitted in this very interaction for a request asking for MFA (see loginPage); an
+      // authorization that reuses the session, without the form, is a password-level one.
+      if (!ctx.oidc.result?.login) ctx.oidc.session.acr = ACR_PWD;
       return grant;
     },
-    interactions: { url: (_ctx, interaction) => `/u/login/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `/u/login/${interaction.uid}`,
+      policy: stepUpPolicy(interactionPolicy),
+    },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
       ctx.body = `<!doctype html><title>Error</title><h1>${escapeHtml(out.error)}</h1><p>${escapeHtml(out.error_description ?? '')}</p>`;
@@ -235,6 +362,7 @@ export async function startProvider({
   provider.proxy = false;
   // A 500 from the local tenant is a bug in this file: make it visible.
   provider.on('server_error', (_ctx, err) => console.error('local provider server_error:', err));
+  provider.on('grant.revoked', (_ctx, grantId) => logins.delete(grantId));
 
   const oidc = provider.callback();
 
@@ -262,6 +390,7 @@ export async function startProvider({
         body: req.body ? Object.fromEntries(new URLSearchParams(req.body)) : undefined,
         headers: { origin: req.headers.origin, 'content-type': req.headers['content-type'], referer: req.headers.referer },
       });
+      if (req.method === 'POST' && url.pathname === '/oauth/token') applyRefreshTokenPolicy(req);
       if (faults.token?.drop) res.setHeader('connection', 'close');
       if (faults.authorization && url.pathname.startsWith('/authorize')) {
         // Rewrite the redirect back to the client on its way out.
@@ -357,6 +486,32 @@ export async function startProvider({
     req.body = form;
   }
 
+  // Auth0's MRRT: a refresh_token grant names the API it wants a token for with `audience`.
+  // oidc-provider's refresh grant takes a resource indicator (RFC 8707) from those the refresh
+  // token was granted (the login's API and the policy's, see defaultResource): an audience of
+  // the policy becomes `resource`, and the asked scopes are cut to the OpenID ones and that
+  // API's policy scopes. An audience outside the policy (or unknown) stays as it came, which
+  // oidc-provider ignores: defaultResource then picks the login's API (or the default one),
+  // and the asked scopes are cut to the OpenID ones. Without `audience`, nothing changes.
+  function applyRefreshTokenPolicy(req) {
+    const params = new URLSearchParams(req.body);
+    if (params.get('grant_type') !== 'refresh_token' || !params.has('audience') || params.has('resource')) return;
+    const audience = params.get('audience');
+    const policy = refreshTokenPolicy.find((entry) => entry.audience === audience);
+    const allowed = new Set([...OIDC_SCOPES, ...(policy?.scope ?? [])]);
+    if (params.has('scope')) {
+      const scope = params.get('scope').split(' ').filter((name) => allowed.has(name));
+      if (scope.length) params.set('scope', scope.join(' '));
+      else params.delete('scope');
+    }
+    if (policy) {
+      params.delete('audience');
+      params.set('resource', audience);
+    }
+    req.body = params.toString();
+    req.headers['content-length'] = String(Buffer.byteLength(req.body));
+  }
+
   async function loginPage(req, res, url) {
     const uid = url.pathname.split('/')[3];
     const details = await provider.interactionDetails(req, res);
@@ -365,7 +520,9 @@ export async function startProvider({
       const form = new URLSearchParams(await readBody(req, 16 * 1024));
       const ok = form.get('email')?.toLowerCase() === DEMO_USER.email && form.get('password') === DEMO_USER.password;
       if (!ok) return sendHtml(res, 200, loginForm(uid, details.params, 'Wrong email or password.'));
-      return provider.interactionFinished(req, res, { login: { accountId: DEMO_USER.sub } }, { mergeWithLastSubmission: false });
+      // Simulated MFA: when the request asks for it, this form stands for the second factor.
+      const acr = asksForMfa(details.params.acr_values) ? ACR_MFA : ACR_PWD;
+      return provider.interactionFinished(req, res, { login: { accountId: DEMO_USER.sub, acr } }, { mergeWithLastSubmission: false });
     }
     if (details.prompt.name !== 'login') {
       // Consent is granted by loadExistingGrant; nothing to ask.
@@ -393,7 +550,25 @@ export async function startProvider({
   };
 }
 
+/**
+ * oidc-provider's interaction policy plus Auth0-like step-up: a request whose acr_values ask
+ * for MFA needs the login form (standing for the second factor here) even when a session
+ * exists, unless the form was submitted in this very interaction. With prompt=none that is
+ * login_required.
+ */
+function stepUpPolicy({ base, Check }) {
+  const policy = base();
+  policy.get('login').checks.add(new Check('step_up', 'a login with the second factor is required', 'login_required', (ctx) =>
+    (asksForMfa(ctx.oidc.params.acr_values) && !ctx.oidc.result?.login ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT)));
+  return policy;
+}
+
 function loginForm(uid, params, message = '') {
+  const organization = findOrganization(params.organization);
+  const notes = [
+    asksForMfa(params.acr_values) ? 'This app asks for a stronger login (multi-factor; here, logging in again stands for it).' : '',
+    organization ? `Organization: ${organization.name}` : '',
+  ].filter(Boolean).map((note) => `<p class="hint">${escapeHtml(note)}</p>\n`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Log in | Closo local tenant</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -408,7 +583,7 @@ button{margin-top:1.25rem;width:100%;padding:.7rem;border:0;border-radius:6px;ba
 <body><main>
 <h1>Log in</h1>
 <p class="hint">Local Auth0-like tenant. Demo user: ${escapeHtml(DEMO_USER.email)} / ${escapeHtml(DEMO_USER.password)}</p>
-${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
+${notes}${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
 <form method="post" action="/u/login/${escapeHtml(uid)}">
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" value="${escapeHtml(params.login_hint ?? '')}" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>

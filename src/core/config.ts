@@ -130,6 +130,10 @@ export const OPTIONS = {
   popupTimeout: seconds('popup-timeout', 300, true),
   /** Seconds before a request to the provider (or a silent sign-in) gives up with `timeout`. */
   timeout: seconds('timeout', 10, true),
+  /** Auth0 Organization to log in to (its id `org_…` or its name); every ID token must name it. */
+  organization: text('organization'),
+  /** On a page opened from an Auth0 invitation link (`?invitation=…&organization=…`), start the login that accepts it. */
+  acceptInvitation: flag('accept-invitation'),
 };
 
 type Options = typeof OPTIONS;
@@ -163,6 +167,8 @@ export interface LoginConfig {
   readonly dpop: Checked['dpop'];
   readonly mode: Checked['mode'];
   readonly popupTimeoutMs: number;
+  readonly organization: string | null;
+  readonly acceptInvitation: boolean;
 }
 
 /** Validates every option, then the rules between them and the page's location. Throws AuthError `config_invalid`. */
@@ -204,6 +210,8 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
     dpop: checked.dpop,
     mode: checked.mode,
     popupTimeoutMs: checked.popupTimeout * 1000,
+    organization: checked.organization ?? null,
+    acceptInvitation: checked.acceptInvitation,
   };
 }
 

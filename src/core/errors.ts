@@ -64,6 +64,9 @@ export const ELEMENT_ERROR_CODES = [
   'popup_blocked',
   'popup_closed',
   'frame_refused',
+  'audience_mismatch',
+  'step_up_required',
+  'mfa_required',
 ] as const;
 
 export type AuthorizationErrorCode = (typeof AUTHORIZATION_ERROR_CODES)[number];
@@ -74,10 +77,13 @@ export type AuthErrorCode = AuthorizationErrorCode | ElementErrorCode;
 export class AuthError extends Error {
   override readonly name = 'AuthError';
   readonly code: AuthErrorCode;
+  /** With `step_up_required`: what the API asks of a new login (RFC 9470), for `login({ authorizationParams })`. */
+  readonly stepUp?: { readonly acrValues?: string; readonly maxAge?: number };
 
-  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown; stepUp?: AuthError['stepUp'] }) {
     super(message, options?.cause === undefined ? undefined : { cause: safeCause(options.cause) });
     this.code = code;
+    if (options?.stepUp) this.stepUp = options.stepUp;
   }
 }
 
@@ -137,7 +143,8 @@ export function toAuthError(error: unknown, step: Step): AuthError {
     case OAUTH.RESPONSE_BODY_ERROR: {
       const description = failure.error_description ? `: ${failure.error_description}` : '';
       // invalid_grant on a refresh: expired, revoked or reused; only a new login helps (RFC 6749 §5.2).
-      const code = step === 'refresh_failed' && failure.error === 'invalid_grant' ? 'login_required' : step;
+      // mfa_required (Auth0): the refresh token is good, but the user must step up first.
+      const code = step !== 'refresh_failed' ? step : failure.error === 'invalid_grant' ? 'login_required' : failure.error === 'mfa_required' ? 'mfa_required' : step;
       return new AuthError(code, `The token endpoint answered ${failure.status} ${failure.error}${description}`, { cause: error });
     }
     case OAUTH.AUTHORIZATION_RESPONSE_ERROR: {

@@ -23,6 +23,14 @@ export interface PendingLogin {
   readonly createdAt: number;
   /** Epoch ms after which the login is refused as `login_expired`. */
   readonly expiresAt: number;
+  /** The Auth0 Organization asked for: the ID token must name it. */
+  readonly organization?: string | null;
+  /** `max_age` asked for (seconds): the ID token's auth_time must be that recent (OIDC Core §3.1.2.1). */
+  readonly maxAge?: number | null;
+  /** `acr_values` asked for: the ID token's acr must be one of them. */
+  readonly acrValues?: string | null;
+  /** What login({ appState }) carried, handed back with the tokens. */
+  readonly appState?: unknown;
 }
 
 /** How long a user may take at the provider before the pending login lapses. */

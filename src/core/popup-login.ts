@@ -10,7 +10,7 @@ import { completeLogin } from './callback.js';
 import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import type { NetworkOptions } from './provider.js';
-import { authorizationRequest } from './redirect-login.js';
+import { authorizationRequest, type RequestOptions } from './redirect-login.js';
 import type { TokenSet } from './token-set.js';
 
 const MESSAGE_TYPE = 'closo-login:authorization-response';
@@ -34,12 +34,12 @@ const waitingPopups = (opener: WithWaiting): Set<Window> => (opener[WAITING] ??=
 export async function popupLogin(
   config: LoginConfig,
   popup: Window,
-  authorizationParams: Readonly<Record<string, string>> | undefined,
+  request: Partial<RequestOptions> = {},
   network: NetworkOptions = {},
 ): Promise<TokenSet> {
   let cleanup = () => {};
   try {
-    const { url, pending } = await authorizationRequest(config, { returnTo: '/', ...(authorizationParams ? { authorizationParams } : {}) }, network);
+    const { url, pending } = await authorizationRequest(config, { ...request, returnTo: '/' }, network);
     const origin = new URL(config.redirectUri).origin;
     const response = await new Promise<URL>((resolve, reject) => {
       const onMessage = (event: MessageEvent<PopupMessage>) => {

@@ -5,7 +5,7 @@
  * logins send the same request elsewhere.
  */
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomNonce, generateRandomState } from 'oauth4webapi';
-import type { LoginConfig } from './config.js';
+import { checkAuthorizationParams, sameOriginPath, type LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import { PENDING_LOGIN_TTL_MS, savePendingLogin, type PendingLogin } from './pending-login.js';
 import { discover, type NetworkOptions } from './provider.js';
@@ -16,6 +16,46 @@ export interface RequestOptions {
   readonly returnTo: string;
   /** Per-call authorization parameters, already checked (config.ts checkAuthorizationParams). */
   readonly authorizationParams?: Readonly<Record<string, string>>;
+  /** Checked app state, stored with the pending login. */
+  readonly appState?: unknown;
+  /** An Auth0 Organization for this login, instead of the configuration's. */
+  readonly organization?: string | undefined;
+  /** An Auth0 Organization invitation to accept. */
+  readonly invitation?: string | undefined;
+}
+
+/** The largest app state a login carries (serialized): it is stored with the pending login, in sessionStorage. */
+export const MAX_APP_STATE_BYTES = 16 * 1024;
+
+/** login({ appState }): any JSON value up to MAX_APP_STATE_BYTES, returned as it was serialized. */
+export function checkAppState(appState: unknown): unknown {
+  if (appState === undefined) return undefined;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(appState);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) throw new AuthError('config_invalid', 'appState must be a JSON value (no functions, no cycles).');
+  if (new TextEncoder().encode(json).length > MAX_APP_STATE_BYTES) throw new AuthError('config_invalid', `appState is over ${MAX_APP_STATE_BYTES} bytes as JSON.`);
+  return JSON.parse(json) as unknown;
+}
+
+/** What one login() call asks for, checked: parameters (none reserved), app state, a same-origin return path. */
+export function loginRequest(
+  call: { returnTo?: string; authorizationParams?: Readonly<Record<string, unknown>>; appState?: unknown; organization?: string; invitation?: string },
+  config: LoginConfig,
+): RequestOptions {
+  const here = location.pathname + location.search + location.hash;
+  const params = call.authorizationParams && checkAuthorizationParams(call.authorizationParams);
+  const appState = checkAppState(call.appState);
+  return {
+    returnTo: (call.returnTo !== undefined && sameOriginPath(call.returnTo, location.origin)) || here,
+    ...(params ? { authorizationParams: params } : {}),
+    ...(appState === undefined ? {} : { appState }),
+    ...(call.organization ?? config.organization ? { organization: call.organization ?? config.organization ?? undefined } : {}),
+    ...(call.invitation ? { invitation: call.invitation } : {}),
+  };
 }
 
 /** The authorization request and its pending login, not yet stored (popup and silent logins keep it in memory). */
@@ -35,7 +75,11 @@ export async function authorizationRequest(
   const nonce = generateRandomNonce();
 
   const url = new URL(as.authorization_endpoint!);
-  const extra = { ...config.authorizationParams, ...options.authorizationParams };
+  const extra: Record<string, string> = { ...config.authorizationParams, ...options.authorizationParams };
+  // Auth0 Organizations: the organization (and an invitation to it) travel as parameters.
+  const organization = options.organization ?? config.organization ?? extra['organization'] ?? null;
+  if (organization) extra['organization'] = organization;
+  if (options.invitation) extra['invitation'] = options.invitation;
   for (const [key, value] of Object.entries(extra)) url.searchParams.set(key, value);
   if (config.audience) url.searchParams.set('audience', config.audience);
   url.searchParams.set('scope', config.scope);
@@ -61,6 +105,11 @@ export async function authorizationRequest(
     returnTo: options.returnTo,
     createdAt: now,
     expiresAt: now + PENDING_LOGIN_TTL_MS,
+    organization,
+    // Step-up (OIDC Core §3.1.2.1): what was asked is what the ID token must show.
+    maxAge: extra['max_age'] !== undefined && /^\d+$/.test(extra['max_age']) ? Number(extra['max_age']) : null,
+    acrValues: extra['acr_values'] ?? null,
+    ...(options.appState === undefined ? {} : { appState: options.appState }),
   };
   return { url, pending };
 }

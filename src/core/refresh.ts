@@ -12,8 +12,11 @@ import { prefetchJwks } from './signing-keys.js';
 import { acceptRefreshAnswer } from './token-answer.js';
 import type { TokenSet } from './token-set.js';
 
-/** Renews `current` with its refresh token (the checks on the answer are token-answer.ts's). */
-export async function refreshTokens(config: LoginConfig, current: TokenSet, network: NetworkOptions = {}): Promise<TokenSet> {
+/**
+ * Renews `current` with its refresh token (the checks on the answer are token-answer.ts's).
+ * `extra` parameters ask for another API (Auth0's Multi-Resource Refresh Token: `audience`, `scope`).
+ */
+export async function refreshTokens(config: LoginConfig, current: TokenSet, network: NetworkOptions = {}, extra?: Readonly<Record<string, string>>): Promise<TokenSet> {
   const refreshToken = current.refreshToken;
   if (!refreshToken) throw new AuthError('login_required', 'There is no refresh token; the user must log in again.');
   const as = await discover(config, network);
@@ -22,7 +25,10 @@ export async function refreshTokens(config: LoginConfig, current: TokenSet, netw
   let answered = false;
   try {
     return await acceptRefreshAnswer(config, as, current, async () => {
-      const response = await refreshTokenGrantRequest(as, { client_id: config.clientId }, None(), refreshToken, requestOptions(config, network));
+      const response = await refreshTokenGrantRequest(as, { client_id: config.clientId }, None(), refreshToken, {
+        ...requestOptions(config, network),
+        ...(extra ? { additionalParameters: extra } : {}),
+      });
       answered = response.status === 200;
       return response;
     }, network);

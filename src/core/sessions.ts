@@ -14,6 +14,7 @@ import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import type { NetworkOptions } from './provider.js';
 import { inPopup, openPopup } from './popup-window.js';
+import type { ApiRequest } from './api-tokens.js';
 import type { LoginCall, Session, SessionChange, SessionListener } from './session.js';
 import { openTabChannel } from './tab-sync.js';
 import type { TokenView } from './token-set.js';
@@ -25,6 +26,19 @@ import { storageKey, tokenStore } from './token-store.js';
  * callback.ts decides what the URL is.
  */
 const mightBeCallback = (href: string): boolean => /[?#&](code|error|access_token|id_token|token|refresh_token)=/.test(href);
+
+/**
+ * An Auth0 Organization invitation link (`?invitation=…&organization=…&organization_name=…`):
+ * what to accept, and the address without those parameters, which leave the address bar.
+ */
+function invitationIn(href: string): { invitation: string; organization: string; returnTo: string } | null {
+  const url = new URL(href);
+  const invitation = url.searchParams.get('invitation');
+  const organization = url.searchParams.get('organization');
+  if (!invitation || !organization) return null;
+  for (const name of ['invitation', 'organization', 'organization_name']) url.searchParams.delete(name);
+  return { invitation, organization, returnTo: url.pathname + url.search + url.hash };
+}
 
 /** Stands for the page's session of one configuration; the session itself is loaded on demand. */
 export class SessionHandle {
@@ -67,12 +81,20 @@ export class SessionHandle {
     if (this.#session) return this.#session.start(href);
     if (this.#started !== null) return;
     this.#started = href;
+    // accept-invitation: a page opened from an invitation link logs in to accept it (a redirect: no click to open a popup in).
+    const invited = this.config.acceptInvitation && window.top === window ? invitationIn(href) : null;
+    if (invited) {
+      history.replaceState(history.state, '', invited.returnTo);
+      this.#started = location.href;
+      void this.login({ invitation: invited.invitation, organization: invited.organization, returnTo: invited.returnTo, popup: false }).catch(() => {});
+      return;
+    }
     if (mightBeCallback(href) || this.config.silent || tokenStore(this.config).load()) void this.#load().catch(() => {});
   }
 
   /** See Session.login. A popup is opened here, in the click's task, before the session's code may have loaded. */
-  async login(call: LoginCall = {}, config = this.config): Promise<void> {
-    if (this.busy) return;
+  async login(call: LoginCall = {}, config = this.config): Promise<TokenView | undefined> {
+    if (this.busy) return undefined;
     const popup = inPopup(call, config) ? openPopup() : undefined;
     if (!this.#session) {
       this.#busy = true;
@@ -89,12 +111,12 @@ export class SessionHandle {
   }
 
   /** See Session.getAccessToken. With no session loaded or loading, nobody is logged in. */
-  async getAccessToken(options: { minValidity?: number } = {}): Promise<string> {
+  async getAccessToken(options: { minValidity?: number } & ApiRequest = {}): Promise<string> {
     return (await this.#loaded()).getAccessToken(options);
   }
 
   /** See Session.fetch. */
-  async fetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+  async fetch(input: RequestInfo | URL, init: RequestInit & ApiRequest = {}): Promise<Response> {
     return (await this.#loaded()).fetch(input, init);
   }
 

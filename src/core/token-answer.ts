@@ -41,8 +41,9 @@ export async function acceptCodeAnswer(
   network: NetworkOptions = {},
 ): Promise<TokenSet> {
   const client = { client_id: pending.clientId };
+  // With max_age asked for, oauth4webapi requires auth_time and checks its age (OIDC Core §3.1.3.7 (11)).
   const { result, response } = await answer('token_exchange_failed', send, (r) =>
-    processAuthorizationCodeResponse(as, client, r, { expectedNonce: pending.nonce, requireIdToken: true }));
+    processAuthorizationCodeResponse(as, client, r, { expectedNonce: pending.nonce, requireIdToken: true, ...(pending.maxAge != null ? { maxAge: pending.maxAge } : {}) }));
   checkAnswer(config, result, 'token_exchange_failed');
   const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims;
   await verifySignature(config, as, response, network);
@@ -52,7 +53,12 @@ export async function acceptCodeAnswer(
   const now = Date.now() / 1000;
   if (claims.iat > now + CLOCK_SKEW_S) throw rejected('it was issued in the future (iat)');
   if (claims.iat < pending.createdAt / 1000 - CLOCK_SKEW_S - 3600) throw rejected('it was issued long before this login started (iat)');
-  return tokenSet(result, claims, result.id_token!, pending.audience, pending.scope);
+  // Step-up: acr_values asked for must be met, or the login is not the stronger one asked for.
+  if (pending.acrValues && !pending.acrValues.split(' ').includes(String(claims['acr'] ?? ''))) {
+    throw rejected(`its acr is ${claims['acr'] === undefined ? 'missing' : `"${String(claims['acr'])}"`}, not one of the acr_values asked for ("${pending.acrValues}")`);
+  }
+  assertOrganization(pending.organization ?? null, claims);
+  return { ...tokenSet(result, claims, result.id_token!, pending.audience, pending.scope), organization: pending.organization ?? null };
 }
 
 /**
@@ -71,16 +77,43 @@ export async function acceptRefreshAnswer(
   const { result, response } = await answer('refresh_failed', send, (r) => processRefreshTokenResponse(as, client, r));
   checkAnswer(config, result, 'refresh_failed');
   const fresh = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims | undefined;
-  if (!fresh) return tokenSet(result, current.claims, current.idToken, current.audience, current.scope, current.refreshToken);
+  const organization = current.organization ?? null;
+  if (!fresh) return { ...tokenSet(result, current.claims, current.idToken, current.audience, current.scope, current.refreshToken), organization };
   assertSameUser(current.claims, fresh);
   if (fresh.azp !== undefined && fresh.azp !== config.clientId) throw rejected('it was issued to another client (azp)');
+  assertOrganization(organization, fresh);
   await verifySignature(config, as, response, network);
-  return tokenSet(result, fresh, result.id_token!, current.audience, current.scope, current.refreshToken);
+  return { ...tokenSet(result, fresh, result.id_token!, current.audience, current.scope, current.refreshToken), organization };
 }
 
 /** A renewal (refresh or silent sign-in) must be for the user who logged in (OpenID Connect Core §12.2). */
 export function assertSameUser(before: IdTokenClaims, after: IdTokenClaims): void {
   if (after.iss !== before.iss || after.sub !== before.sub) throw rejected('it names another issuer or user than the session (OpenID Connect Core §12.2)');
+}
+
+/**
+ * An Auth0 Organization login: every ID token names the organization, by `org_id` when it was
+ * asked for by id (`org_…`), else by `org_name`, lower-cased (as Auth0's SDKs check it).
+ */
+export function assertOrganization(organization: string | null, claims: IdTokenClaims): void {
+  if (!organization) return;
+  const [claim, expected] = organization.startsWith('org_') ? ['org_id', organization] : ['org_name', organization.toLowerCase()];
+  if (claims[claim] !== expected) {
+    throw rejected(`it is not for the organization "${organization}": its ${claim} is ${claims[claim] === undefined ? 'missing' : `"${String(claims[claim])}"`}`);
+  }
+}
+
+/**
+ * A token for another API must be for that API: when it is a JWT, its `aud` must name it. Auth0
+ * answers an API outside the application's refresh token policy with a token for the default
+ * one, silently. An opaque token cannot be checked here; its API will.
+ */
+export function assertAudience(accessToken: string, audience: string): void {
+  const aud = jwtPayload(accessToken)?.['aud'];
+  if (aud === undefined) return;
+  if (!(Array.isArray(aud) ? aud : [aud]).includes(audience)) {
+    throw new AuthError('audience_mismatch', `The provider answered with a token for ${JSON.stringify(aud)}, not for ${audience}; it was not handed out (is the API in the application's refresh token policy?).`);
+  }
 }
 
 const rejected = (reason: string) => new AuthError('id_token_invalid', `The ID token was rejected: ${reason}.`);
@@ -169,10 +202,15 @@ function tokenSet(
  * from being handed out as valid when the provider sent no expires_in.
  */
 function jwtLifetime(accessToken: string): number | undefined {
+  const exp = jwtPayload(accessToken)?.['exp'];
+  return typeof exp === 'number' && Number.isFinite(exp) ? Math.max(0, exp - Date.now() / 1000) : undefined;
+}
+
+/** The claims of a JWT access token, read without verifying it (the API verifies it); undefined for an opaque token. */
+function jwtPayload(accessToken: string): Record<string, unknown> | undefined {
   try {
-    const payload = accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
-    const { exp } = JSON.parse(atob(payload)) as { exp?: unknown };
-    return typeof exp === 'number' && Number.isFinite(exp) ? Math.max(0, exp - Date.now() / 1000) : undefined;
+    const payload = JSON.parse(atob(accessToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as unknown;
+    return payload && typeof payload === 'object' ? payload as Record<string, unknown> : undefined;
   } catch {
     return undefined;
   }

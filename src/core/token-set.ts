@@ -37,6 +37,17 @@ export interface TokenView {
 /** Tokens of a logged-in session: what the page sees, plus the refresh token, which never leaves the core. */
 export interface TokenSet extends TokenView {
   readonly refreshToken: string | null;
+  /** The Auth0 Organization every ID token of this session must name (id or name), or null. */
+  readonly organization?: string | null;
+}
+
+/** A token the session keeps for another API (api-tokens.ts). */
+export interface ApiToken {
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly expiresAt: number | null;
+  readonly scope: string;
+  readonly audience: string;
 }
 
 /** A session as kept in memory, persisted and shared between tabs. */
@@ -45,6 +56,8 @@ export interface StoredSession extends TokenSet {
   readonly sessionId: string;
   /** Incremented by every renewal: tells a tab that another one renewed first. */
   readonly generation: number;
+  /** Tokens for other APIs, by audience and scope. */
+  readonly apis?: Readonly<Record<string, ApiToken>>;
 }
 
 /** The page's view of `tokens`: everything but the refresh token, frozen. */

@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { DPoP, generateKeyPair, type DPoPHandle } from 'oauth4webapi';
 import { fetchWithToken } from '../../src/core/api-fetch.js';
+import { AuthError } from '../../src/core/errors.js';
 import { sha256Base64url } from '../support/responses.js';
 
 const API = 'https://api.example.com/orders';
@@ -80,6 +81,22 @@ describe('fetchWithToken', () => {
         expect(server.sent, String(status)).to.have.length(1);
         server.restore();
       }
+    });
+
+    it('rejects with step_up_required and what the API asks for when it wants a stronger login (RFC 9470)', async () => {
+      server = api(() => new Response('{}', { status: 401, headers: {
+        'www-authenticate': 'Bearer error="insufficient_user_authentication", error_description="A stronger login is required", acr_values="urn:closo:loa:mfa", max_age=300',
+      } }));
+      let caught: AuthError | undefined;
+      try {
+        await fetchWithToken(API, {}, bearer);
+      } catch (error) {
+        caught = error as AuthError;
+      }
+      expect(caught).to.be.instanceOf(AuthError);
+      expect(caught!.code).to.equal('step_up_required');
+      expect(caught!.stepUp).to.deep.equal({ acrValues: 'urn:closo:loa:mfa', maxAge: 300 });
+      expect(server.sent, 'asked once').to.have.length(1);
     });
 
     it('lets a network failure through', async () => {

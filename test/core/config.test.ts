@@ -128,8 +128,8 @@ describe('OPTIONS: every option is validated', () => {
     popupTimeout: Number('abc'),
     timeout: 0,
   };
-  /** Options whose every value is acceptable: any text is an audience or a scope, any value a flag. */
-  const free = ['audience', 'scope', 'silent'];
+  /** Options whose every value is acceptable: any text is an audience, a scope or an organization, any value a flag. */
+  const free = ['audience', 'scope', 'silent', 'organization', 'acceptInvitation'];
 
   it('refuses a bad value of each option with config_invalid naming its attribute', () => {
     for (const [name, value] of Object.entries(refused)) {

@@ -134,7 +134,7 @@ describe('popupLogin', () => {
 
   /** Starts a popup login and waits until the popup was sent to the provider. */
   async function start(popup: FakePopup, tenantSide = provider(), login = config, params?: Record<string, string>) {
-    const result = popupLogin(login, asWindow(popup), params, tenantSide.network);
+    const result = popupLogin(login, asWindow(popup), params ? { authorizationParams: params } : {}, tenantSide.network);
     result.catch(() => {}); // observed by the test
     const authorization = new URL(await popup.navigated);
     tenantSide.setNonce(authorization.searchParams.get('nonce')!);
@@ -227,7 +227,7 @@ describe('popupLogin', () => {
 
   it('closes the popup when the login cannot even start (provider unreachable)', async () => {
     const popup = new FakePopup();
-    const error = await rejection(popupLogin(config, asWindow(popup), undefined, fakeFetch({})));
+    const error = await rejection(popupLogin(config, asWindow(popup), {}, fakeFetch({})));
     expect(error.code).to.equal('network_error');
     expect(popup.closeCalls).to.equal(1);
     expect(listeners.added()).to.equal(0);

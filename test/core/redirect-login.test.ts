@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { clearDiscoveryCache } from '../../src/core/provider.js';
-import { navigate, startLogin } from '../../src/core/redirect-login.js';
+import { MAX_APP_STATE_BYTES, checkAppState, navigate, startLogin } from '../../src/core/redirect-login.js';
+import { AuthError } from '../../src/core/errors.js';
 import { rejection } from '../support/assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, json, metadata, sha256Base64url } from '../support/responses.js';
 import { begin, config, tenant } from '../support/tenant.js';
@@ -100,5 +101,21 @@ describe('navigate', () => {
     const left = navigate(new URL(`${location.origin}/no-content`), 300);
     window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: false }));
     expect((await rejection(left)).code).to.equal('timeout');
+  });
+});
+
+describe('checkAppState', () => {
+  it('takes any JSON value, as JSON gives it back', () => {
+    expect(checkAppState(undefined)).to.equal(undefined);
+    expect(checkAppState({ route: '/orders/7', tab: 2, at: new Date(0) })).to.deep.equal({ route: '/orders/7', tab: 2, at: '1970-01-01T00:00:00.000Z' });
+    expect(checkAppState('x'.repeat(MAX_APP_STATE_BYTES - 2))).to.have.length(MAX_APP_STATE_BYTES - 2);
+  });
+
+  it('refuses what JSON cannot carry, or more than 16 KB of it, with config_invalid', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    for (const value of [() => 1, cycle, 'x'.repeat(MAX_APP_STATE_BYTES), 10n]) {
+      expect(() => checkAppState(value)).to.throw(AuthError).with.property('code', 'config_invalid');
+    }
   });
 });

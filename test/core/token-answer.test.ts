@@ -1,5 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { completeLogin } from '../../src/core/callback.js';
+import { AuthError } from '../../src/core/errors.js';
+import { assertAudience } from '../../src/core/token-answer.js';
 import type { PendingLogin } from '../../src/core/pending-login.js';
 import { clearDiscoveryCache } from '../../src/core/provider.js';
 import { rejection } from '../support/assertions.js';
@@ -170,5 +172,50 @@ describe('token answers: code exchange', () => {
     const error = await rejection(completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network));
     expect(error.code).to.equal('token_exchange_failed');
     expect(error.message).to.contain('already expired');
+  });
+
+  /** Completes a login started with `pendingFields` merged into its pending login, whose ID token has `claims`. */
+  async function loginWith(pendingFields: Record<string, unknown>, claims: Record<string, unknown>) {
+    let nonce = '';
+    const network = tenant(async () => json({ access_token: 'at', token_type: 'Bearer', expires_in: 60, id_token: await signJwt(idTokenClaims(nonce, claims)) }));
+    const { pending } = await begin(network);
+    nonce = pending.nonce;
+    return completeLogin(config, { ...pending, ...pendingFields } as PendingLogin, response({ code: 'c', state: pending.state, iss: ISSUER }), network);
+  }
+
+  it('keeps an Auth0 Organization login to its organization: org_id for an id, org_name (lower case) for a name', async () => {
+    const byId = await loginWith({ organization: 'org_abc123' }, { org_id: 'org_abc123', org_name: 'acme' });
+    expect(byId.organization).to.equal('org_abc123');
+    expect(byId.claims).to.include({ org_id: 'org_abc123' });
+    expect((await loginWith({ organization: 'Acme' }, { org_id: 'org_abc123', org_name: 'acme' })).organization).to.equal('Acme');
+    for (const [organization, claims] of [['org_abc123', { org_id: 'org_other' }], ['org_abc123', {}], ['Acme', { org_id: 'org_abc123' }], ['Acme', { org_name: 'globex' }]] as const) {
+      const error = await rejection(loginWith({ organization }, claims));
+      expect(error.code, `${organization} ${JSON.stringify(claims)}`).to.equal('id_token_invalid');
+      expect(error.message).to.match(/organization .* its org_(id|name)/);
+    }
+  });
+
+  it('enforces step-up: acr among the acr_values asked for, and a recent enough auth_time with max_age', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect((await loginWith({ acrValues: 'urn:loa:mfa urn:loa:hw' }, { acr: 'urn:loa:mfa' })).claims['acr']).to.equal('urn:loa:mfa');
+    expect((await rejection(loginWith({ acrValues: 'urn:loa:mfa' }, { acr: 'urn:loa:pwd' }))).message).to.contain('acr');
+    expect((await rejection(loginWith({ acrValues: 'urn:loa:mfa' }, {}))).code).to.equal('id_token_invalid');
+    expect((await loginWith({ maxAge: 300 }, { auth_time: now - 10 })).claims['auth_time']).to.equal(now - 10);
+    expect((await rejection(loginWith({ maxAge: 300 }, { auth_time: now - 3600 }))).code, 'stale auth_time').to.equal('id_token_invalid');
+    expect((await rejection(loginWith({ maxAge: 300 }, {}))).code, 'auth_time missing').to.equal('id_token_invalid');
+  });
+});
+
+describe('assertAudience', () => {
+  const jwt = (payload: Record<string, unknown>) => `e30.${btoa(JSON.stringify(payload)).replace(/=+$/, '')}.sig`;
+
+  it('accepts a token for the API asked for, in a string or a list, and an opaque token (its API checks it)', () => {
+    expect(() => assertAudience(jwt({ aud: 'https://api2.example' }), 'https://api2.example')).not.to.throw();
+    expect(() => assertAudience(jwt({ aud: ['https://api2.example', 'https://t/userinfo'] }), 'https://api2.example')).not.to.throw();
+    expect(() => assertAudience('opaque-token', 'https://api2.example')).not.to.throw();
+  });
+
+  it('refuses a token for another API with audience_mismatch (Auth0\'s silent fallback to the default audience)', () => {
+    expect(() => assertAudience(jwt({ aud: ['https://api.example', 'https://t/userinfo'] }), 'https://api2.example')).to.throw(AuthError).with.property('code', 'audience_mismatch');
   });
 });

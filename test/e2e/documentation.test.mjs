@@ -74,9 +74,12 @@ describe('README and docs/', () => {
     for (const method of methods) assert.match(reference, new RegExp(`\\| \`(ClosoLogin\\.)?${method}\\(`), method);
   });
 
-  it('shows the framework apps exactly as the tests run them', () => {
+  it('shows the framework apps and the docs/examples modules exactly as the tests run them', () => {
     const samples = Object.values(pages).flatMap((text) => [...text.matchAll(/<!-- file: (\S+) -->\n```\w+\n([\s\S]*?)\n```/g)]);
-    assert.equal(samples.length, 4);
+    assert.equal(samples.filter(([, path]) => path.startsWith('test/frameworks/')).length, 4);
+    // Every example module is shown, and run by a test (auth0-features.test.mjs imports them in the page).
+    assert.deepEqual(samples.map(([, path]) => path).filter((path) => path.startsWith('docs/examples/')).sort(),
+      readdirSync(new URL('docs/examples/', root)).map((name) => `docs/examples/${name}`).sort());
     for (const [, path, code] of samples) assert.equal(code, readFileSync(new URL(path, root), 'utf8').trimEnd(), path);
   });
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DELETE } from '../../demo/servers/hostile.mjs';
-import { events, isRefreshRequest, isTokenRequest, jwtHeader, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
+import { events, isRefreshRequest, isTokenRequest, jwtClaims, jwtHeader, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const env = useStack();
 const now = () => Math.floor(Date.now() / 1000);
@@ -179,14 +179,26 @@ describe('hostile token endpoint and ID tokens', () => {
     assert.ok(Math.abs(token.detail.expiresAt - Date.now() - 120_000) < 5000);
   });
 
-  it('reports an unknown lifetime when expires_in is absent (C8)', async () => {
+  it('reports an unknown lifetime when expires_in is absent and the access token is opaque (C8)', async () => {
+    Object.assign(env.provider.faults, { token: { json: { expires_in: DELETE, access_token: 'an-opaque-access-token' } } });
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAtProvider(page);
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(token.detail.accessToken, 'an-opaque-access-token');
+    assert.equal(token.detail.expiresAt, null);
+  });
+
+  it('takes the lifetime from a JWT access token\'s exp when expires_in is absent (C8)', async () => {
     Object.assign(env.provider.faults, { token: { json: { expires_in: DELETE } } });
     const page = await env.newPage();
     await page.goto(`${env.origin}/fixtures/hostile.html`);
     await page.getByRole('button', { name: 'Log in' }).click();
     await logInAtProvider(page);
     const [token] = await waitForEvents(page, 'token');
-    assert.equal(token.detail.expiresAt, null);
+    const { exp } = jwtClaims(token.detail.accessToken);
+    assert.ok(Math.abs(token.detail.expiresAt - exp * 1000) < 2000, `expiresAt ${token.detail.expiresAt}, exp ${exp}`);
   });
 
   it('a code redeemed once is refused the second time (invalid_grant, the grant revoked), and the element never sends it again', async () => {

@@ -20,11 +20,13 @@ export const properties = (
     mode="popup"
     popupTimeout={120}
     timeout={5}
+    organization="org_7d0c4a1f2e3b4c5d"
+    acceptInvitation
     loginLabel="Anmelden"
     logoutLabel="Abmelden"
     busyLabel="Anmeldung läuft…"
     headless={false}
-    ontoken={(event) => event.detail.accessToken.toUpperCase()}
+    ontoken={(event) => event.detail.appState ?? event.detail.accessToken.toUpperCase()}
     onauth-error={(event) => event.detail.code}
     onlogout={(event) => event.detail.reason}
   />
@@ -39,6 +41,7 @@ export const attributes = (
     renew-before="45"
     logout-uri="https://app.example/"
     popup-timeout={120}
+    accept-invitation
     login-label="Anmelden"
     logout-label="Abmelden"
     busy-label="Anmeldung läuft…"
@@ -47,7 +50,7 @@ export const attributes = (
 
 // JSX takes any dash-case name unchecked, so make sure each attribute is declared (with its value type).
 export const declaredAttributes: (keyof ReactClosoLoginProps)[] = [
-  'client-id', 'redirect-uri', 'authorization-params', 'renew-before', 'logout-uri', 'popup-timeout', 'login-label', 'logout-label', 'busy-label',
+  'client-id', 'redirect-uri', 'authorization-params', 'renew-before', 'logout-uri', 'popup-timeout', 'accept-invitation', 'login-label', 'logout-label', 'busy-label',
 ];
 
 // @ts-expect-error an attribute's value is text (or a number for numbers), not an object

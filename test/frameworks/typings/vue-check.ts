@@ -22,6 +22,8 @@ export const properties: Props = {
   mode: 'popup',
   popupTimeout: 120,
   timeout: 5,
+  organization: 'acme',
+  acceptInvitation: true,
   loginLabel: 'Anmelden',
   logoutLabel: 'Abmelden',
   busyLabel: 'Anmeldung läuft…',
