@@ -30,6 +30,27 @@ const minifyLiterals = () => ({
   },
 });
 
+/**
+ * The refresh token's vault worker (src/core/token-worker.ts) as a file of its own beside the
+ * drop-in, content-hashed like the session's; token-vault.ts finds it relative to itself, as
+ * in the npm build, so its URL is rewritten to the emitted file's.
+ */
+const tokenWorker = () => {
+  let reference;
+  return {
+    name: 'closo-login:token-worker',
+    buildStart() {
+      reference = this.emitFile({ type: 'chunk', id: 'src/core/token-worker.ts', name: 'token-worker' });
+    },
+    transform(code, id) {
+      if (!id.endsWith('/src/core/token-vault.ts')) return null;
+      const out = code.replace("new URL('./token-worker.js', import.meta.url)", `new URL(import.meta.ROLLUP_FILE_URL_${reference})`);
+      if (out === code) throw new Error('token-vault.ts no longer names its worker as new URL(\'./token-worker.js\', import.meta.url)');
+      return { code: out, map: null };
+    },
+  };
+};
+
 const onwarn = (warning, warn) => {
   // Circular-import notes from dependencies are not ours to fix; anything else fails the build.
   if (warning.code === 'CIRCULAR_DEPENDENCY' && /node_modules/.test(warning.ids?.[0] ?? '')) return;
@@ -64,7 +85,8 @@ export const dropIn = {
   // serves one version's chunk to another version's entry.
   output: {
     dir: 'dist',
-    entryFileNames: 'closo-login.min.js',
+    // The worker is an entry of its own (emitted by tokenWorker()), hashed like the session's file.
+    entryFileNames: (chunk) => (chunk.name === 'token-worker' ? 'closo-login-[name]-[hash].min.js' : 'closo-login.min.js'),
     chunkFileNames: 'closo-login-[name]-[hash].min.js',
     format: 'es',
     sourcemap: true,
@@ -74,6 +96,7 @@ export const dropIn = {
     typescript({ tsconfig: './tsconfig.json', outDir: 'dist', declaration: false, declarationMap: false, inlineSources: true }),
     // After TypeScript: the TypeScript plugin compiles from the files on disk.
     minifyLiterals(),
+    tokenWorker(),
     terser({ ecma: 2022, module: true, compress: { passes: 2 }, format: { comments: false } }),
     integrity(),
   ],
@@ -82,7 +105,8 @@ export const dropIn = {
 
 export default [
   {
-    input: ['src/index.ts', 'src/define.ts', 'src/closo-login.ts', 'src/react.ts', 'src/vue.ts', 'src/svelte.ts'],
+    // The worker is imported by nobody (token-vault.ts starts it by URL): an input of its own.
+    input: ['src/index.ts', 'src/define.ts', 'src/closo-login.ts', 'src/react.ts', 'src/vue.ts', 'src/svelte.ts', 'src/core/token-worker.ts'],
     external: [/^lit($|\/)/, /^@lit\//, /^oauth4webapi$/, /^tslib$/, /^(react|vue|svelte)($|\/)/],
     output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },
     plugins: [

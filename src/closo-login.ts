@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { OPTIONS, resolveConfig, type LoginConfig, type OptionName, type OptionValues } from './core/config.js';
 import { AuthError, toAuthError } from './core/errors.js';
-import type { LoginCall, SessionChange } from './core/session.js';
+import type { LoginCall, SessionChange, TokenIsolation } from './core/session.js';
 import { sessionFor, type SessionHandle } from './core/sessions.js';
 import type { IdTokenClaims, TokenView } from './core/token-set.js';
 import { outcomeEvent, pageLoading, type TokenEventDetail } from './events.js';
@@ -182,6 +182,14 @@ export class ClosoLogin extends LitElement {
   /** The current access token, or null. */
   get accessToken(): string | null {
     return this._tokens?.accessToken ?? null;
+  }
+
+  /**
+   * Where the refresh token lives: `'worker'` (a worker no page script can read), `'page'`
+   * (`session`/`local` storage, or the worker could not start), null while nobody is logged in.
+   */
+  get tokenIsolation(): TokenIsolation | null {
+    return this._tokens ? this.#session?.tokenIsolation ?? null : null;
   }
 
   override connectedCallback(): void {

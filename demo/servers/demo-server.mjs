@@ -67,11 +67,17 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
             ? { 'cache-control': 'no-store' }
             : extraScriptSrc[url.pathname]
               ? { ...headers, 'content-security-policy': csp.replace("script-src 'self'", `script-src 'self' ${extraScriptSrc[url.pathname]}`) }
-              : headers;
+              // A page named *-no-worker.html forbids workers: closo-login keeps its refresh token in the page.
+              : url.pathname.endsWith('-no-worker.html')
+                ? { ...headers, 'content-security-policy': `${csp}; worker-src 'none'` }
+                : headers;
           return sendHtml(res, 200, template(await readFile(file, 'utf8')), pageHeaders);
         }
       }
-      if (await serveStatic(req, res, url.pathname, { '/dist/': `${ROOT}dist`, '/demo/': `${ROOT}demo`, ...pages }, headers)) return;
+      // Scripts are served as a static file server does, without the pages' policy: a worker
+      // (closo-login's token vault) is governed by its own response's CSP, not its page's.
+      const fileHeaders = url.pathname.endsWith('.js') ? { 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' } : headers;
+      if (await serveStatic(req, res, url.pathname, { '/dist/': `${ROOT}dist`, '/demo/': `${ROOT}demo`, ...pages }, fileHeaders)) return;
       sendHtml(res, 404, '<!doctype html><title>Not found</title><p>Not found</p>', headers);
     } catch (err) {
       if (err?.code === 'ENOENT') return sendHtml(res, 404, '<!doctype html><title>Not found</title><p>Not found</p>', headers);

@@ -110,6 +110,20 @@ export async function startProvider({
 
   /** Requests the provider saw, for tests: { method, path, params, body, headers }. */
   const requests = [];
+  /** Every refresh token the token endpoint issued, in order: what tests look for where it must not be. */
+  const issuedRefreshTokens = [];
+  const recordIssuedRefreshToken = (res) => {
+    const end = res.end.bind(res);
+    res.end = (chunk, ...rest) => {
+      try {
+        const token = JSON.parse(String(chunk ?? ''))?.refresh_token;
+        if (typeof token === 'string') issuedRefreshTokens.push(token);
+      } catch {
+        // not a JSON answer
+      }
+      return end(chunk, ...rest);
+    };
+  };
   /** Settings a test may change while the provider runs. */
   const settings = { accessTokenTTL, requireDpopNonce: false };
   /**
@@ -390,7 +404,10 @@ export async function startProvider({
         body: req.body ? Object.fromEntries(new URLSearchParams(req.body)) : undefined,
         headers: { origin: req.headers.origin, 'content-type': req.headers['content-type'], referer: req.headers.referer },
       });
-      if (req.method === 'POST' && url.pathname === '/oauth/token') applyRefreshTokenPolicy(req);
+      if (req.method === 'POST' && url.pathname === '/oauth/token') {
+        applyRefreshTokenPolicy(req);
+        recordIssuedRefreshToken(res);
+      }
       if (faults.token?.drop) res.setHeader('connection', 'close');
       if (faults.authorization && url.pathname.startsWith('/authorize')) {
         // Rewrite the redirect back to the client on its way out.
@@ -537,6 +554,7 @@ export async function startProvider({
     port: boundPort,
     provider,
     requests,
+    issuedRefreshTokens,
     settings,
     faults,
     /**

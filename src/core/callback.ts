@@ -9,7 +9,7 @@ import { authorizationCodeGrantRequest, None, validateAuthResponse, type Authori
 import { sameOriginPath, type LoginConfig } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
 import { listPendingLogins, readPendingLogin, takePendingLogin, type PendingLogin } from './pending-login.js';
-import { discover, requestOptions, type NetworkOptions } from './provider.js';
+import { discover, tokenRequestOptions, type NetworkOptions } from './provider.js';
 import { acceptCodeAnswer } from './token-answer.js';
 import type { TokenSet } from './token-set.js';
 
@@ -135,7 +135,7 @@ export async function completeLogin(config: LoginConfig, pending: PendingLogin, 
   const as = await discover(config, network);
   const params = checkResponse(as, pending, response);
   return acceptCodeAnswer(config, as, pending, () =>
-    authorizationCodeGrantRequest(as, { client_id: pending.clientId }, None(), params, pending.redirectUri, pending.codeVerifier, requestOptions(config, network)), network);
+    authorizationCodeGrantRequest(as, { client_id: pending.clientId }, None(), params, pending.redirectUri, pending.codeVerifier, tokenRequestOptions(config, network)), network);
 }
 
 /**

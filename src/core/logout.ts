@@ -1,7 +1,7 @@
 /** Ending a session at the provider: token revocation (RFC 7009) and the logout URL. */
 import { None, processRevocationResponse, revocationRequest } from 'oauth4webapi';
 import type { LoginConfig } from './config.js';
-import { discover, requestOptions, type NetworkOptions } from './provider.js';
+import { discover, tokenRequestOptions, type NetworkOptions } from './provider.js';
 
 const REVOCATION_TIMEOUT_MS = 3_000;
 
@@ -11,7 +11,7 @@ export async function revokeRefreshToken(config: LoginConfig, refreshToken: stri
     const as = await discover(config, network);
     if (!as.revocation_endpoint) return false;
     const response = await revocationRequest(as, { client_id: config.clientId }, None(), refreshToken, {
-      ...requestOptions(config, network, REVOCATION_TIMEOUT_MS),
+      ...tokenRequestOptions(config, network, REVOCATION_TIMEOUT_MS),
       additionalParameters: { token_type_hint: 'refresh_token' },
     });
     await processRevocationResponse(response);

@@ -23,6 +23,8 @@ export interface NetworkOptions {
   readonly fetch?: typeof fetch;
   /** Signs DPoP proofs for token requests (RFC 9449), when DPoP is on. */
   readonly dpop?: DPoPHandle;
+  /** Sends token and revocation requests: the refresh token's vault (token-vault.ts), when it runs. */
+  readonly tokenFetch?: typeof fetch;
 }
 
 const DISCOVERY_CACHE_MS = 60 * 60 * 1000;
@@ -55,6 +57,10 @@ export function requestOptions(config: LoginConfig, network: NetworkOptions, tim
     ...(network.dpop ? { DPoP: network.dpop } : {}),
   };
 }
+
+/** The options of a request to the token or revocation endpoint: through the vault when there is one. */
+export const tokenRequestOptions = (config: LoginConfig, network: NetworkOptions, timeoutMs?: number) =>
+  requestOptions(config, network.tokenFetch ? { ...network, fetch: network.tokenFetch } : network, timeoutMs);
 
 /**
  * Runs a token request once more when the server asks for a DPoP nonce (RFC 9449 §8): the

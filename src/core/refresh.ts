@@ -7,7 +7,7 @@
 import { None, refreshTokenGrantRequest } from 'oauth4webapi';
 import type { LoginConfig } from './config.js';
 import { AuthError, toAuthError } from './errors.js';
-import { discover, requestOptions, type NetworkOptions } from './provider.js';
+import { discover, tokenRequestOptions, type NetworkOptions } from './provider.js';
 import { prefetchJwks } from './signing-keys.js';
 import { acceptRefreshAnswer } from './token-answer.js';
 import type { TokenSet } from './token-set.js';
@@ -26,7 +26,7 @@ export async function refreshTokens(config: LoginConfig, current: TokenSet, netw
   try {
     return await acceptRefreshAnswer(config, as, current, async () => {
       const response = await refreshTokenGrantRequest(as, { client_id: config.clientId }, None(), refreshToken, {
-        ...requestOptions(config, network),
+        ...tokenRequestOptions(config, network),
         ...(extra ? { additionalParameters: extra } : {}),
       });
       answered = response.status === 200;

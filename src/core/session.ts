@@ -13,7 +13,7 @@ import { SessionKey } from './dpop.js';
 import { AuthError, toAuthError, type Step } from './errors.js';
 import { logoutUrl, revokeRefreshToken } from './logout.js';
 import { answerOpener, popupLogin } from './popup-login.js';
-import type { NetworkOptions } from './provider.js';
+import { discover, type NetworkOptions } from './provider.js';
 import { loginRequest, navigate, startLogin, type RequestOptions } from './redirect-login.js';
 import { Renewal, type RenewalHost } from './renewal.js';
 import { silentLogin } from './silent-login.js';
@@ -21,6 +21,10 @@ import { openTabChannel, type TabChannel, type TabMessage } from './tab-sync.js'
 import { forAnotherApi, tokenForApi, type ApiRequest } from './api-tokens.js';
 import { isExpired, validFor, viewOf, type IdTokenClaims, type StoredSession, type TokenSet, type TokenView } from './token-set.js';
 import { storageKey, tokenStore, type TokenStore } from './token-store.js';
+import { openTokenVault, type TokenVault } from './token-vault.js';
+
+/** Where the refresh token lives: in the vault worker, or in the page (persisted modes, or the worker could not start). */
+export type TokenIsolation = 'worker' | 'page';
 
 /** Why a session ended: `user` (logout()), `session_ended` (renewal refused, or a new login replaced it), `other_tab`. */
 export type LogoutReason = 'user' | 'session_ended' | 'other_tab';
@@ -67,6 +71,9 @@ export class Session {
   /** The DPoP key, when DPoP is on. */
   readonly #dpop: SessionKey | null;
   readonly #renewal: Renewal;
+  /** The refresh token's vault (token-vault.ts), opened with the first token request in memory mode. */
+  #vault: Promise<TokenVault | null> | null = null;
+  #isolation: TokenIsolation | null = null;
 
   constructor(readonly config: LoginConfig, readonly network: NetworkOptions = {}) {
     this.#store = tokenStore(config);
@@ -89,6 +96,9 @@ export class Session {
   get busy(): boolean { return this.#busy; }
 
   get lastError(): AuthError | null { return this.#lastError; }
+
+  /** Where this session's refresh token lives, once a session exists (null before). */
+  get tokenIsolation(): TokenIsolation | null { return this.#current ? this.#isolation ?? 'page' : null; }
 
   subscribe(listener: SessionListener): () => void {
     this.#listeners.add(listener);
@@ -200,7 +210,12 @@ export class Session {
     const ended = this.#current;
     this.#end('user');
     this.#channel.post({ type: 'logout', key: this.#key });
-    if (ended?.refreshToken) await revokeRefreshToken(this.config, ended.refreshToken, await this.#net());
+    if (ended?.refreshToken) {
+      const network = await this.#net();
+      await revokeRefreshToken(this.config, ended.refreshToken, network);
+      // Revoked or not, the vault forgets it (a provider without a revocation endpoint was not asked).
+      this.#forget(ended.refreshToken);
+    }
     await this.#dpop?.forget();
     if (localOnly) return;
     const url = await logoutUrl(config, ended?.idToken ?? null, this.network);
@@ -231,8 +246,43 @@ export class Session {
     return done;
   }
 
-  /** The network options for requests, with the DPoP handle when DPoP is on. */
-  #net = async (): Promise<NetworkOptions> => (this.#dpop ? { ...this.network, dpop: await this.#dpop.handle() } : this.network);
+  /** The network options for requests: token requests through the vault when it runs, the DPoP handle when DPoP is on. */
+  #net = async (): Promise<NetworkOptions> => {
+    const network = await this.#tokenNetwork();
+    return this.#dpop ? { ...network, dpop: await this.#dpop.handle() } : network;
+  };
+
+  /**
+   * In memory mode, token requests go through the vault worker, so that the refresh token
+   * never enters the page. It starts with the first token request, in parallel with discovery
+   * (which it needs). Persisted modes keep the token in web storage, where the page can read
+   * it anyway; a host's own fetch seam must see every request.
+   */
+  async #tokenNetwork(): Promise<NetworkOptions> {
+    if (this.config.storage !== 'memory' || this.network.fetch) {
+      this.#isolation = 'page';
+      return this.network;
+    }
+    this.#vault ??= openTokenVault(discover(this.config, this.network).then((as) => ({
+      tokenEndpoint: as.token_endpoint!,
+      revocationEndpoint: as.revocation_endpoint ?? null,
+      clientId: this.config.clientId,
+    })));
+    let vault: TokenVault | null;
+    try {
+      vault = await this.#vault;
+    } catch {
+      this.#vault = null; // discovery failed: the request that needs it reports why
+      return this.network;
+    }
+    this.#isolation = vault ? 'worker' : 'page';
+    return vault ? { ...this.network, tokenFetch: vault.fetch } : this.network;
+  }
+
+  /** Drops `handle` from the vault: its session is over. */
+  #forget(handle: string | null | undefined): void {
+    if (handle) void this.#vault?.then((vault) => vault?.forget(handle), () => {});
+  }
 
   /** What renewal (renewal.ts) and tokens for other APIs (api-tokens.ts) may do with this session. */
   #renewalHost(): RenewalHost {
@@ -293,7 +343,8 @@ export class Session {
     if (message.type === 'logout') {
       if (this.#current) this.#end('other_tab');
     } else if (message.type === 'renewed') {
-      this.#adoptNewer(message.session);
+      // In memory mode no tab shares its tokens: a session on the channel is forged.
+      if (this.config.storage !== 'memory') this.#adoptNewer(message.session);
     } else if (message.type === 'login' && this.config.storage === 'local' && message.session && message.sessionId !== this.#current?.sessionId) {
       this.#adopt(message.session);
     }
@@ -301,6 +352,8 @@ export class Session {
 
   #end(reason: LogoutReason): void {
     const claims = this.#current?.claims ?? null;
+    // logout() revokes the refresh token first, then forgets it.
+    if (reason !== 'user') this.#forget(this.#current?.refreshToken);
     const wasLoggedIn = this.#current !== null;
     this.#renewal.stop();
     this.#dpop?.drop();

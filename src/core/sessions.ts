@@ -15,7 +15,7 @@ import { AuthError } from './errors.js';
 import type { NetworkOptions } from './provider.js';
 import { inPopup, openPopup } from './popup-window.js';
 import type { ApiRequest } from './api-tokens.js';
-import type { LoginCall, Session, SessionChange, SessionListener } from './session.js';
+import type { LoginCall, Session, SessionChange, SessionListener, TokenIsolation } from './session.js';
 import { openTabChannel } from './tab-sync.js';
 import type { TokenView } from './token-set.js';
 import { storageKey, tokenStore } from './token-store.js';
@@ -68,6 +68,8 @@ export class SessionHandle {
   get tokens(): TokenView | null { return this.#session?.tokens ?? null; }
 
   get busy(): boolean { return this.#session?.busy || this.#busy; }
+
+  get tokenIsolation(): TokenIsolation | null { return this.#session?.tokenIsolation ?? null; }
 
   get lastError(): AuthError | null { return this.#session ? this.#session.lastError : this.#lastError; }
 

@@ -56,13 +56,13 @@ async function closeContexts(contexts) {
  * @param {object} [providerOptions] passed to startProvider
  * @param {Record<string,string>} [pages] more folders of pages to serve (URL prefix → folder)
  */
-export function useStack(providerOptions = {}, pages = {}) {
+export function useStack(providerOptions = {}, pages = {}, launchOptions = {}) {
   const ctx = { stack: null, browser: null };
   /** The contexts the running test opened, closed after it. */
   const contexts = new Set();
   before(async () => {
     ctx.stack = await startStack({ pages: { '/fixtures/': fixtures, ...pages }, provider: providerOptions });
-    ctx.browser = await launchChromium();
+    ctx.browser = await launchChromium(launchOptions);
   });
   afterEach(async () => {
     const opened = [...contexts];
