@@ -33,10 +33,16 @@ function record<K extends 'token' | 'auth-error' | 'logout'>(type: K): HTMLEleme
 }
 
 /** Replaces window.fetch for one test: the element's network, seen through the same seam as the unit tests. */
+/** Answers the page's requests from `network`; the vault worker is hidden, since its requests would not pass through the stub. */
 function stubFetch(network: ReturnType<typeof fakeFetch>) {
   const original = window.fetch;
+  const worker = Object.getOwnPropertyDescriptor(window, 'Worker')!;
   window.fetch = network.fetch;
-  return () => { window.fetch = original; };
+  Object.defineProperty(window, 'Worker', { value: undefined, configurable: true, writable: true });
+  return () => {
+    window.fetch = original;
+    Object.defineProperty(window, 'Worker', worker);
+  };
 }
 
 /** Every string a script on the page can reach from `root` through own properties (as an XSS could); DOM nodes below the root are skipped. */

@@ -1,0 +1,102 @@
+import { expect } from '@esm-bundle/chai';
+
+// The vault worker itself, started as the session starts it, against echo endpoints of the test
+// server (web-test-runner.config.mjs): /echo-token issues refresh tokens `rt-secret-<n>`.
+const TOKEN = new URL('/echo-token', location.href).href;
+const REVOKE = new URL('/echo-revoke', location.href).href;
+const CLIENT = 'spa-client';
+
+interface Answer { status?: number; headers?: [string, string][]; body?: string; failed?: string }
+
+function startVault(binding: unknown = { tokenEndpoint: TOKEN, revocationEndpoint: REVOKE, clientId: CLIENT }) {
+  const worker = new Worker('/src/core/token-worker.js', { type: 'module' });
+  let id = 0;
+  const ready = new Promise<void>((resolve) => {
+    worker.addEventListener('message', function listen(event) {
+      if (event.data?.ready) { worker.removeEventListener('message', listen); resolve(); }
+    });
+  });
+  worker.postMessage({ binding });
+  const ask = (url: string, params: Record<string, string>, headers: Record<string, string> = {}) => new Promise<Answer & { json: Record<string, any> }>((resolve) => {
+    const mine = ++id;
+    worker.addEventListener('message', function listen(event) {
+      if (event.data?.id !== mine) return;
+      worker.removeEventListener('message', listen);
+      resolve({ ...event.data, json: event.data.body ? JSON.parse(event.data.body) : {} });
+    });
+    worker.postMessage({ id: mine, url, headers, body: new URLSearchParams(params).toString() });
+  });
+  return { worker, ready, ask };
+}
+
+const codeGrant = { grant_type: 'authorization_code', code: 'c', redirect_uri: 'https://app.example.com/', code_verifier: 'v', client_id: CLIENT };
+const refreshGrant = (handle: string, extra: Record<string, string> = {}) => ({ grant_type: 'refresh_token', refresh_token: handle, client_id: CLIENT, ...extra });
+
+describe('token-worker', () => {
+  let vault: ReturnType<typeof startVault>;
+  afterEach(() => vault?.worker.terminate());
+
+  it('hands out a handle for the refresh token, sends the token itself with the handle, and rotates', async () => {
+    vault = startVault();
+    await vault.ready;
+    const login = await vault.ask(TOKEN, codeGrant, { 'content-type': 'application/x-www-form-urlencoded', DPoP: 'proof', 'x-extra': 'no' });
+    expect(login.status).to.equal(200);
+    const first = login.json['refresh_token'] as string;
+    expect(first).to.match(/^closo-rt\.[0-9a-f-]{36}$/);
+    expect(login.body).not.to.include('rt-secret');
+    // Only accept, content-type and DPoP travel; the answer's DPoP-Nonce comes back.
+    expect(login.json['headers']).to.deep.equal({ dpop: 'proof', cookie: '', extra: '' });
+    expect(login.headers).to.deep.include(['dpop-nonce', 'nonce-1']);
+
+    const renewed = await vault.ask(TOKEN, refreshGrant(first, { audience: 'https://api2' }));
+    expect(renewed.json['received']['refresh_token']).to.match(/^rt-secret-\d+$/);
+    expect(renewed.json['received']['audience']).to.equal('https://api2');
+    const second = renewed.json['refresh_token'] as string;
+    expect(second).to.match(/^closo-rt\./).and.not.equal(first);
+    // Rotation: the spent handle is gone.
+    const reused = await vault.ask(TOKEN, refreshGrant(first));
+    expect([reused.status, reused.json['error']]).to.deep.equal([400, 'invalid_grant']);
+  });
+
+  it('sends only to its endpoints, for its client, with the parameters of the grant', async () => {
+    vault = startVault();
+    await vault.ready;
+    const handle = (await vault.ask(TOKEN, codeGrant)).json['refresh_token'] as string;
+    // Bound once: a second binding is ignored.
+    vault.worker.postMessage({ binding: { tokenEndpoint: 'https://evil.example/token', revocationEndpoint: null, clientId: 'evil' } });
+    const refusals = await Promise.all([
+      vault.ask('https://evil.example/token', refreshGrant(handle)),
+      vault.ask(TOKEN, { ...refreshGrant(handle), client_id: 'evil' }),
+      vault.ask(TOKEN, refreshGrant(handle, { redirect_uri: 'https://evil.example/' })),
+      vault.ask(TOKEN, { grant_type: 'client_credentials', client_id: CLIENT }),
+      vault.ask(`${TOKEN}?x=1`, refreshGrant(handle)),
+    ]);
+    expect(refusals.map((answer) => [answer.status, answer.json['error']])).to.deep.equal([
+      [400, 'invalid_request'], [400, 'invalid_client'], [400, 'invalid_request'], [400, 'invalid_request'], [400, 'invalid_request'],
+    ]);
+    // The handle was never sent, so it still works.
+    expect((await vault.ask(TOKEN, refreshGrant(handle))).status).to.equal(200);
+  });
+
+  it('revokes with the refresh token and forgets it; forget drops a handle without a request', async () => {
+    vault = startVault();
+    await vault.ready;
+    const first = (await vault.ask(TOKEN, codeGrant)).json['refresh_token'] as string;
+    const revoked = await vault.ask(REVOKE, { token: first, token_type_hint: 'refresh_token', client_id: CLIENT });
+    expect(revoked.json['received']['token']).to.match(/^rt-secret-\d+$/);
+    expect((await vault.ask(TOKEN, refreshGrant(first))).json['error']).to.equal('invalid_grant');
+
+    const second = (await vault.ask(TOKEN, codeGrant)).json['refresh_token'] as string;
+    vault.worker.postMessage({ forget: second });
+    expect((await vault.ask(TOKEN, refreshGrant(second))).json['error']).to.equal('invalid_grant');
+  });
+
+  it('does nothing before it is bound, and refuses a binding without endpoint or client', async () => {
+    vault = startVault({ tokenEndpoint: TOKEN });
+    const answered = await Promise.race([
+      vault.ask(TOKEN, codeGrant).then(() => 'answered'),
+      new Promise((resolve) => { setTimeout(() => resolve('silent'), 300); }),
+    ]);
+    expect(answered).to.equal('silent');
+  });
+});
