@@ -6,7 +6,7 @@
 // cannot get the token out nor send it anywhere else.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { events, isRefreshRequest, isTokenRequest, logIn, useStack, waitForEvents } from './harness.mjs';
+import { events, fetchThroughElement, isRefreshRequest, isTokenRequest, jwtClaims, logIn, useStack, waitForEvents } from './harness.mjs';
 
 // Heap snapshots cut strings at 1,024 characters by default: a JSON body holding the token
 // further in would hide it from the search.
@@ -188,5 +188,51 @@ describe('refresh tokens in memory mode', () => {
     const after = await page.locator('closo-login').evaluate(async (el) => ({ property: el.accessToken, fresh: await el.getAccessToken() }));
     assert.deepEqual(after, { property: token.detail.accessToken, fresh: token.detail.accessToken });
     assert.equal(env.requests(since).length, 0);
+  });
+});
+
+describe('in worker mode, the session works as in the page', () => {
+  it('renews DPoP-bound tokens: the refresh token stays bound to the page\'s key, and the API accepts the renewed token', async () => {
+    const { page, tokens, since, issued } = await logInAndRenew('memory-dpop.html', 1);
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.tokenIsolation), 'worker');
+    assert.deepEqual(tokens.map((event) => event.detail.tokenType), ['DPoP', 'DPoP']);
+    const [first, renewed] = tokens.map((event) => jwtClaims(event.detail.accessToken).cnf?.jkt);
+    assert.ok(first);
+    assert.equal(renewed, first);
+    assert.deepEqual(env.requests(since, isRefreshRequest).map((request) => request.body.refresh_token), issued.slice(0, 1));
+    const answer = await fetchThroughElement(page, `${env.origin}/api/claims`);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.scheme, 'DPoP');
+  });
+
+  it('revokes the refresh token the provider issued on logout, and forgets it', async () => {
+    const page = await env.newPage();
+    const issuedBefore = env.provider.issuedRefreshTokens.length;
+    await logIn(page, `${env.origin}/fixtures/memory.html`);
+    const [refreshToken] = env.provider.issuedRefreshTokens.slice(issuedBefore);
+    const since = env.mark();
+    await page.locator('closo-login').evaluate((el) => el.logout({ localOnly: true }));
+    const revoke = env.requests(since).find((request) => request.path === '/oauth/revoke');
+    assert.equal(revoke.body.token, refreshToken);
+    assert.equal(revoke.body.client_id, env.clientId);
+    const reuse = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId });
+    assert.equal((await reuse.json()).error, 'invalid_grant');
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.tokenIsolation), null);
+  });
+
+  it('ends the session with login_required when the provider refuses the refresh token (invalid_grant)', async () => {
+    const page = await env.newPage();
+    const issuedBefore = env.provider.issuedRefreshTokens.length;
+    await logIn(page, `${env.origin}/fixtures/memory.html`);
+    const [refreshToken] = env.provider.issuedRefreshTokens.slice(issuedBefore);
+    // Someone with the token (here: the test, from the provider's log) spends it first.
+    assert.equal((await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId })).status, 200);
+    const since = env.mark();
+    const outcome = await page.locator('closo-login').evaluate((el) => el.getAccessToken({ minValidity: 7200 }).then(() => 'resolved', (error) => error.code));
+    assert.equal(outcome, 'login_required');
+    assert.equal(env.requests(since, isRefreshRequest).length, 1);
+    const logout = (await events(page)).filter((event) => event.type === 'logout');
+    assert.deepEqual(logout.map((event) => event.detail.reason), ['session_ended']);
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
   });
 });
