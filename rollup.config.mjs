@@ -33,9 +33,15 @@ const minifyLiterals = () => ({
 /**
  * The refresh token's vault worker (src/core/token-worker.ts) as a file of its own beside the
  * drop-in, content-hashed like the session's; token-vault.ts finds it relative to itself, as
- * in the npm build, so its URL is rewritten to the emitted file's.
+ * in the npm build, so its URL is rewritten to the emitted file's. The worker's sha384 goes
+ * into token-vault.ts (WORKER_INTEGRITY), which checks it when it fetches the worker from a
+ * CDN: a page that pins the session's file pins the worker too. The hash is known only once
+ * the worker is written, so a placeholder of the same length stands in until then (source map
+ * columns stay right); the session file's name still changes with the worker, whose hashed
+ * name it holds.
  */
 const tokenWorker = () => {
+  const placeholder = `sha384-${'closo-login-token-worker-integrity'.padEnd(64, '0')}`;
   let reference;
   return {
     name: 'closo-login:token-worker',
@@ -44,9 +50,26 @@ const tokenWorker = () => {
     },
     transform(code, id) {
       if (!id.endsWith('/src/core/token-vault.ts')) return null;
-      const out = code.replace("new URL('./token-worker.js', import.meta.url)", `new URL(import.meta.ROLLUP_FILE_URL_${reference})`);
-      if (out === code) throw new Error('token-vault.ts no longer names its worker as new URL(\'./token-worker.js\', import.meta.url)');
+      const out = code
+        .replace("new URL('./token-worker.js', import.meta.url)", `new URL(import.meta.ROLLUP_FILE_URL_${reference})`)
+        .replace("const WORKER_INTEGRITY = '';", `const WORKER_INTEGRITY = '${placeholder}';`);
+      if (!out.includes('ROLLUP_FILE_URL') || !out.includes(placeholder)) {
+        throw new Error('token-vault.ts no longer names its worker as new URL(\'./token-worker.js\', import.meta.url) and WORKER_INTEGRITY = \'\'');
+      }
       return { code: out, map: null };
+    },
+    // Once the files are on disk, as the browser will get them (source map comment included).
+    writeBundle: {
+      order: 'pre',
+      sequential: true,
+      handler({ dir }, bundle) {
+        const worker = readFileSync(join(dir, this.getFileName(reference)));
+        const integrity = `sha384-${createHash('sha384').update(worker).digest('base64')}`;
+        const holders = Object.keys(bundle).filter((name) => name.endsWith('.js') && readFileSync(join(dir, name), 'utf8').includes(placeholder));
+        if (holders.length !== 1) throw new Error(`the worker's integrity placeholder is in ${holders.length} files, not 1`);
+        const file = join(dir, holders[0]);
+        writeFileSync(file, readFileSync(file, 'utf8').replaceAll(placeholder, integrity));
+      },
     },
   };
 };

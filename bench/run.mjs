@@ -4,7 +4,7 @@
 //   RUNS=20 (default) · ELEMENT_RUNS=5 · writes bench/RESULTS.md and docs/benchmark.md's quote of it.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -26,6 +26,8 @@ const LIBS = {
   'closo-login': { script: '/dist/closo-login.min.js', driver: 'closo.js', element: true },
   // The same drop-in built as one file (issue 13's baseline): the callback page of the split build must be no slower.
   'closo-login-one-file': { script: '/bench/closo-login.one-file.min.js', driver: 'closo.js', element: true },
+  // The refresh token kept in the page (no Worker), as before issue 12: the renewal time next to the worker's.
+  'closo-login-in-page': { script: '/dist/closo-login.min.js', driver: 'closo.js', element: true, before: '/bench/no-worker.js' },
   // Without offline_access: no refresh token, so renewals and a second API's token go through a silent sign-in.
   'closo-login-silent': { script: '/dist/closo-login.min.js', driver: 'closo.js', element: true, attributes: 'scope="openid profile email" silent' },
   'auth0-spa-js': { driver: 'auth0.js' },
@@ -46,14 +48,18 @@ await Promise.all([
 const oneFile = await rollup({
   ...dropIn,
   plugins: dropIn.plugins
-    .filter((plugin) => plugin.name !== 'closo-login:integrity')
+    // One file: the vault worker is not emitted beside it, but found where the npm build puts it (copied below).
+    .filter((plugin) => plugin.name !== 'closo-login:integrity' && plugin.name !== 'closo-login:token-worker')
     .map((plugin) => (plugin.name === 'typescript' ? typescript({ tsconfig: './tsconfig.json', outDir: site, declaration: false, declarationMap: false, inlineSources: true }) : plugin)),
 });
 await oneFile.write({ ...dropIn.output, dir: site, entryFileNames: 'closo-login.one-file.min.js', inlineDynamicImports: true });
+// The vault worker beside the one-file build and the esbuild bundles, which start it from './token-worker.js'.
+copyFileSync(here('../dist/core/token-worker.js'), `${site}token-worker.js`);
+writeFileSync(`${site}no-worker.js`, '// The in-page variant: no Worker, so closo-login keeps its refresh token in the page.\nwindow.Worker = undefined;\n');
 const page = (title, scripts, body = '') => `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title>\n${scripts.map((s) => `<script type="module" src="${s}"></script>`).join('\n')}\n</head>\n<body data-issuer="{{issuer}}" data-client-id="{{clientId}}" data-audience="{{audience}}"${body}</body></html>\n`;
 for (const [name, lib] of Object.entries(LIBS)) {
   const element = lib.element ? `><closo-login headless issuer="{{issuer}}" client-id="{{clientId}}" audience="{{audience}}" ${lib.attributes ?? ''}></closo-login>` : '>';
-  writeFileSync(`${site}${name}.html`, page(name, [...(lib.script ? [lib.script] : []), `/bench/${lib.driver}`], element));
+  writeFileSync(`${site}${name}.html`, page(name, [...(lib.before ? [lib.before] : []), ...(lib.script ? [lib.script] : []), `/bench/${lib.driver}`], element));
 }
 const COUNTS = [1, 10, 100, 1000];
 for (const count of COUNTS) writeFileSync(`${site}many-${count}.html`, page(`${count} elements`, ['/bench/many.js'], ` data-count="${count}">`));
@@ -75,7 +81,7 @@ const sizesOf = (files) => files.map(sizeOf).reduce((a, b) => ({ min: a.min + b.
 const dropInFiles = readdirSync(here('../dist')).filter((name) => /^closo-login.*\.min\.js$/.test(name)).map((name) => here(`../dist/${name}`));
 const sizes = {
   'closo-login: first load': { ...sizeOf(here('../dist/closo-login.min.js')), note: 'a page with a logged-out element: dist/closo-login.min.js (rollup + terser)' },
-  'closo-login: callback page': { ...sizesOf(dropInFiles), note: `a page that logs someone in: both files (${dropInFiles.length})` },
+  'closo-login: callback page': { ...sizesOf(dropInFiles), note: `a page that logs someone in: all files (${dropInFiles.length}: entry, session, vault worker)` },
   'closo-login: one file': { ...sizeOf(`${site}closo-login.one-file.min.js`), note: 'the same build as one file (the baseline of the split)' },
   'closo-login (npm, esbuild)': { ...sizeOf(`${site}closo-bundled.js`), note: 'import \'closo-login\' + driver' },
   'auth0-spa-js': { ...sizeOf(`${site}auth0.js`), note: 'createAuth0Client + driver' },

@@ -21,9 +21,10 @@ export { createJtiCache } from './dpop-proof.mjs';
  * @param {string} options.audience the API identifier.
  * @param {number} [options.port]
  * @param {string} [options.host]
- * @param {Record<string,string|{dir:string,scriptSrc?:Record<string,string>}>} [options.pages] extra URL
- *   path prefix → folder of HTML fixtures; `scriptSrc` adds script-src sources for named pages
- *   (the Angular fixture compiles its templates just in time, which needs 'unsafe-eval').
+ * @param {Record<string,string|{dir:string,scriptSrc?:Record<string,string>,sources?:Record<string,Record<string,string>>}>} [options.pages]
+ *   extra URL path prefix → folder of HTML fixtures; `scriptSrc` adds script-src sources for named
+ *   pages (the Angular fixture compiles its templates just in time, which needs 'unsafe-eval');
+ *   `sources` adds sources to any directive of a named page's policy (page → directive → sources).
  */
 export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pageOptions = {}, ...provider }) {
   const pages = Object.fromEntries(Object.entries(pageOptions).map(([prefix, value]) => [prefix, typeof value === 'string' ? value : value.dir]));
@@ -31,6 +32,8 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
   const withoutCsp = Object.entries(pageOptions).filter(([, value]) => value.csp === false).map(([prefix]) => prefix);
   const extraScriptSrc = Object.fromEntries(Object.entries(pageOptions).flatMap(([prefix, value]) =>
     Object.entries(value.scriptSrc ?? {}).map(([file, source]) => [`${prefix}${file}`, source])));
+  const extraSources = Object.fromEntries(Object.entries(pageOptions).flatMap(([prefix, value]) =>
+    Object.entries(value.sources ?? {}).map(([file, directives]) => [`${prefix}${file}`, directives])));
   let origin = '';
   let issuer, clientId, audience, jwks, csp, headers;
   // The provider needs the demo's origin for its redirect URIs, and the demo needs the
@@ -67,10 +70,12 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
             ? { 'cache-control': 'no-store' }
             : extraScriptSrc[url.pathname]
               ? { ...headers, 'content-security-policy': csp.replace("script-src 'self'", `script-src 'self' ${extraScriptSrc[url.pathname]}`) }
-              // A page named *-no-worker.html forbids workers: closo-login keeps its refresh token in the page.
-              : url.pathname.endsWith('-no-worker.html')
-                ? { ...headers, 'content-security-policy': `${csp}; worker-src 'none'` }
-                : headers;
+              : extraSources[url.pathname]
+                ? { ...headers, 'content-security-policy': withSources(csp, extraSources[url.pathname]) }
+                // A page named *-no-worker.html forbids workers: closo-login keeps its refresh token in the page.
+                : url.pathname.endsWith('-no-worker.html')
+                  ? { ...headers, 'content-security-policy': `${csp}; worker-src 'none'` }
+                  : headers;
           return sendHtml(res, 200, template(await readFile(file, 'utf8')), pageHeaders);
         }
       }
@@ -141,6 +146,16 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
 }
 
 /** A strict policy: no inline script or style, no eval, Trusted Types required. */
+/** `csp` with more sources for some directives (a directive it lacks is added). */
+function withSources(csp, directives) {
+  let policy = csp;
+  for (const [directive, sources] of Object.entries(directives)) {
+    const pattern = new RegExp(`(^|; )${directive} ([^;]*)`);
+    policy = pattern.test(policy) ? policy.replace(pattern, `$1${directive} $2 ${sources}`) : `${policy}; ${directive} ${sources}`;
+  }
+  return policy;
+}
+
 function contentSecurityPolicy(issuerOrigin) {
   return [
     "default-src 'self'",

@@ -248,8 +248,9 @@ export class Session {
 
   /** The network options for requests: token requests through the vault when it runs, the DPoP handle when DPoP is on. */
   #net = async (): Promise<NetworkOptions> => {
-    const network = await this.#tokenNetwork();
-    return this.#dpop ? { ...network, dpop: await this.#dpop.handle() } : network;
+    // Side by side: the vault's worker starts while the DPoP key is loaded or made.
+    const [network, dpop] = await Promise.all([this.#tokenNetwork(), this.#dpop?.handle()]);
+    return dpop ? { ...network, dpop } : network;
   };
 
   /**

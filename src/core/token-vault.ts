@@ -19,6 +19,14 @@ export interface TokenVault {
   forget(handle: string | null): void;
 }
 
+/**
+ * The worker file's Subresource Integrity (sha384), written in by the drop-in build
+ * (rollup.config.mjs): a worker fetched from another origin (a CDN) runs only if it is the
+ * file this build made. The npm build leaves it empty: a bundler serves the file from the
+ * app's own origin.
+ */
+const WORKER_INTEGRITY: string = '';
+
 /** How long the worker may take to load and answer; longer means it is blocked or broken. */
 const HANDSHAKE_MS = 3_000;
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
@@ -37,8 +45,9 @@ interface Answer {
  */
 export async function openTokenVault(binding: Promise<VaultBinding>): Promise<TokenVault | null> {
   let worker: Worker;
+  let loadFailed: Promise<void>;
   try {
-    worker = await startWorker();
+    ({ worker, loadFailed } = await startWorker());
   } catch (error) {
     return inPage((error as Error).message);
   }
@@ -51,11 +60,10 @@ export async function openTokenVault(binding: Promise<VaultBinding>): Promise<To
   }
   const ready = await new Promise<string | null>((resolve) => {
     const timer = setTimeout(() => resolve('the worker did not answer in time'), HANDSHAKE_MS);
-    worker.onerror = (event) => {
-      event.preventDefault();
+    void loadFailed.then(() => {
       clearTimeout(timer);
       resolve('the worker script could not be loaded (worker-src, script-src or a network error)');
-    };
+    });
     worker.onmessage = (event: MessageEvent<{ ready?: boolean } | null>) => {
       if (!event.data?.ready) return;
       clearTimeout(timer);
@@ -78,7 +86,6 @@ function inPage(reason: string): null {
 function vaultOf(worker: Worker): TokenVault {
   const waiting = new Map<number, { resolve: (response: Response) => void; reject: (reason: unknown) => void }>();
   let next = 0;
-  worker.onerror = null;
   worker.onmessage = (event: MessageEvent<Answer | null>) => {
     const answer = event.data;
     const call = answer && waiting.get(answer.id);
@@ -107,16 +114,17 @@ function vaultOf(worker: Worker): TokenVault {
 
 /**
  * The worker, from the file beside this module (the drop-in and the npm build ship it there).
- * Browsers run only same-origin worker scripts: from a CDN, the file is fetched and started from
- * a blob: URL. Under Trusted Types, the `closo-login` policy vouches for these URLs only.
+ * Browsers run only same-origin worker scripts: from a CDN, the file is fetched, checked against
+ * the build's Subresource Integrity and started from a blob: URL. Under Trusted Types, the
+ * `closo-login` policy vouches for these URLs only.
  */
-async function startWorker(): Promise<Worker> {
+async function startWorker(): Promise<StartedWorker> {
   if (typeof Worker !== 'function') throw new Error('this browser has no Worker');
   const file = new URL('./token-worker.js', import.meta.url);
   let href = file.href;
   if (file.origin !== location.origin) {
-    const response = await fetch(file, { credentials: 'omit' }).catch(() => null);
-    if (!response?.ok) throw new Error('the worker script could not be fetched from its origin');
+    const response = await fetch(file, { credentials: 'omit', integrity: WORKER_INTEGRITY }).catch(() => null);
+    if (!response?.ok) throw new Error('the worker script could not be fetched from its origin, or it failed its integrity check');
     href = URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
   }
   let scriptUrl: unknown = href;
@@ -125,11 +133,23 @@ async function startWorker(): Promise<Worker> {
   } catch {
     throw new Error('Trusted Types refused the "closo-login" policy (add it to the trusted-types directive)');
   }
+  let worker: Worker;
   try {
-    return new Worker(scriptUrl as string, { type: 'module', name: 'closo-login token vault' });
+    worker = new Worker(scriptUrl as string, { type: 'module', name: 'closo-login token vault' });
   } catch (error) {
     throw new Error(`the worker could not be started (${(error as Error | undefined)?.name ?? 'Error'}: check worker-src)`);
   }
+  // Heard from the start: the worker may fail (worker-src, a network error) while discovery is still under way.
+  const loadFailed = new Promise<void>((resolve) => {
+    worker.addEventListener('error', (event) => { event.preventDefault(); resolve(); }, { once: true });
+  });
+  return { worker, loadFailed };
+}
+
+/** A worker just started, and whether its script failed to load or run. */
+interface StartedWorker {
+  readonly worker: Worker;
+  readonly loadFailed: Promise<void>;
 }
 
 interface TrustedTypesLike {

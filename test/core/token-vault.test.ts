@@ -55,4 +55,29 @@ describe('openTokenVault', () => {
     }
     expect(warnings).to.deep.equal(['closo-login: refresh tokens are kept in the page, not in a worker: this browser has no Worker. See docs/page-and-api.md (worker-src).']);
   });
+
+  it('hears a worker that fails to load while discovery is still under way, and falls back to the page', async () => {
+    const worker = Object.getOwnPropertyDescriptor(window, 'Worker')!;
+    const warn = console.warn;
+    const warnings: string[] = [];
+    console.warn = (message: string) => { warnings.push(message); };
+    // A worker whose script the page's policy refuses: the browser reports it with an error event, soon after the start.
+    class RefusedWorker extends EventTarget {
+      constructor() {
+        super();
+        setTimeout(() => this.dispatchEvent(new Event('error', { cancelable: true })));
+      }
+      postMessage(): void {}
+      terminate(): void {}
+    }
+    Object.defineProperty(window, 'Worker', { value: RefusedWorker, configurable: true, writable: true });
+    try {
+      const slowDiscovery = new Promise<VaultBinding>((resolve) => { setTimeout(() => resolve(binding), 100); });
+      expect(await openTokenVault(slowDiscovery)).to.equal(null);
+    } finally {
+      Object.defineProperty(window, 'Worker', worker);
+      console.warn = warn;
+    }
+    expect(warnings).to.deep.equal(['closo-login: refresh tokens are kept in the page, not in a worker: the worker script could not be loaded (worker-src, script-src or a network error). See docs/page-and-api.md (worker-src).']);
+  });
 });

@@ -5,12 +5,20 @@
 // the element falls back to keeping it in the page. A hostile script that reaches the worker
 // cannot get the token out nor send it anywhere else.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { events, fetchThroughElement, isRefreshRequest, isTokenRequest, jwtClaims, logIn, useStack, waitForEvents } from './harness.mjs';
 
 // Heap snapshots cut strings at 1,024 characters by default: a JSON body holding the token
 // further in would hide it from the search.
-const env = useStack({}, {}, { args: ['--js-flags=--heap-snapshot-string-limit=1000000'] });
+// cdn/cdn.html loads the drop-in from https://cdn.example/ (answered by the test from dist/), under
+// the demo's strict policy plus what docs/page-and-api.md says a CDN needs.
+const cdnPages = {
+  dir: fileURLToPath(new URL('./cdn/', import.meta.url)),
+  sources: { 'cdn.html': { 'script-src': 'https://cdn.example', 'connect-src': 'https://cdn.example', 'worker-src': 'blob:' } },
+};
+const env = useStack({}, { '/cdn/': cdnPages }, { args: ['--js-flags=--heap-snapshot-string-limit=1000000'] });
 
 afterEach(() => {
   env.provider.settings.accessTokenTTL = 3600;
@@ -234,5 +242,54 @@ describe('in worker mode, the session works as in the page', () => {
     const logout = (await events(page)).filter((event) => event.type === 'logout');
     assert.deepEqual(logout.map((event) => event.detail.reason), ['session_ended']);
     assert.equal(await page.locator('closo-login').evaluate((el) => el.authenticated), false);
+  });
+});
+
+describe('from a CDN', () => {
+  const dist = new URL('../../dist/', import.meta.url);
+  const workerFile = readdirSync(dist).find((name) => /^closo-login-token-worker-.+\.min\.js$/.test(name));
+
+  /** A page for cdn/cdn.html, whose CDN serves dist/ with CORS; `tamper` changes the worker file it serves. */
+  async function cdnPage({ tamper = (code) => code } = {}) {
+    const page = await env.newPage();
+    const served = [];
+    await page.route('https://cdn.example/closo-login/dist/*', async (route) => {
+      const name = new URL(route.request().url()).pathname.split('/').at(-1);
+      served.push(name);
+      const code = readFileSync(new URL(name, dist), 'utf8');
+      await route.fulfill({
+        body: name === workerFile ? tamper(code) : code,
+        headers: { 'content-type': 'text/javascript; charset=utf-8', 'access-control-allow-origin': '*' },
+      });
+    });
+    const warnings = [];
+    page.on('console', (message) => { if (message.type() === 'warning') warnings.push(message.text()); });
+    return { page, served, warnings };
+  }
+
+  it('starts the worker from a blob: URL, checked against the build\'s integrity, and keeps the refresh token there', async () => {
+    env.provider.settings.accessTokenTTL = 4;
+    const { page, served, warnings } = await cdnPage();
+    const issuedBefore = env.provider.issuedRefreshTokens.length;
+    const since = env.mark();
+    await logIn(page, `${env.origin}/cdn/cdn.html`);
+    await waitForEvents(page, 'token', 2);
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.tokenIsolation), 'worker');
+    assert.deepEqual(warnings.filter((text) => text.includes('closo-login')), []);
+    assert.ok(served.includes(workerFile), 'the worker came from the CDN');
+    const issued = env.provider.issuedRefreshTokens.slice(issuedBefore);
+    assert.deepEqual(env.requests(since, isRefreshRequest).map((request) => request.body.refresh_token), issued.slice(0, 1));
+    const heap = await heapSnapshot(page);
+    for (const refreshToken of issued) assert.ok(!heap.includes(refreshToken), 'a refresh token is in the page\'s heap');
+    assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  });
+
+  it('does not run a worker file the CDN changed: the refresh token stays in the page, with one warning', async () => {
+    const { page, warnings } = await cdnPage({ tamper: (code) => `${code}\nself.addEventListener('message', () => {});` });
+    await logIn(page, `${env.origin}/cdn/cdn.html`);
+    assert.equal(await page.locator('closo-login').evaluate((el) => el.tokenIsolation), 'page');
+    const ours = warnings.filter((text) => text.startsWith('closo-login: refresh tokens are kept in the page, not in a worker:'));
+    assert.equal(ours.length, 1);
+    assert.match(ours[0], /integrity/);
   });
 });
