@@ -14,7 +14,7 @@ for (const framework of ['vue', 'react', 'svelte', 'angular']) {
     it('passes configuration in, receives token, auth-error and logout, and calls the element\'s methods', async () => {
       const page = await env.newPage();
       const consoleErrors = [];
-      page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+      page.on('console', (message) => { if (message.type() === 'error' || message.text().startsWith('closo-login:')) consoleErrors.push(message.text()); });
       await page.goto(`${env.origin}/frameworks/${framework}.html`);
       const login = page.locator('closo-login');
       await login.getByRole('button', { name: 'Log in' }).waitFor();
@@ -35,6 +35,8 @@ for (const framework of ['vue', 'react', 'svelte', 'angular']) {
       await page.locator('#status', { hasText: `token for ${DEMO_USER.sub}` }).waitFor();
       const [token] = await waitForEvents(page, 'token');
       assert.equal(token.detail.audience, 'https://api.thecloso.com');
+      // The bundle found the refresh token's worker (Vite emitted it; esbuild's builds copy it).
+      assert.equal(await login.evaluate((el) => el.tokenIsolation), 'worker');
 
       // getAccessToken() from the app.
       await page.locator('#app-token').click();

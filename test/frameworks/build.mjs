@@ -1,6 +1,6 @@
 // Builds the framework fixtures (Vue 3, React 19, Svelte 5, Angular) into site/*.js with
 // each framework's usual compiler, importing closo-login as an app would.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build as esbuild } from 'esbuild';
 import { build as vite } from 'vite';
@@ -16,6 +16,9 @@ async function viteApp(name, entry, plugins) {
     configFile: false,
     logLevel: 'warn',
     root: here(`./${name}`),
+    // The apps are served under /frameworks/, not at the site's root: asset URLs (the session's
+    // chunk, the refresh token's worker) relative to the bundle.
+    base: './',
     plugins,
     resolve: { alias: { 'closo-login': closoLogin } },
     build: {
@@ -60,4 +63,7 @@ await Promise.all([
     tsconfigRaw: { compilerOptions: { experimentalDecorators: true, useDefineForClassFields: false } },
   }),
 ]);
+// esbuild leaves new URL('./token-worker.js', import.meta.url) alone: the refresh token's worker
+// goes beside the bundles, as docs/getting-started.md tells esbuild users (Vite emits it itself).
+copyFileSync(here('../../dist/core/token-worker.js'), `${outdir}/token-worker.js`);
 console.log('framework fixtures built in test/frameworks/site/');
