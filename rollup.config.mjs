@@ -32,13 +32,13 @@ const minifyLiterals = () => ({
 
 /**
  * The refresh token's vault worker (src/core/token-worker.ts) as a file of its own beside the
- * drop-in, content-hashed like the session's; token-vault.ts finds it relative to itself, as
- * in the npm build, so its URL is rewritten to the emitted file's. The worker's sha384 goes
- * into token-vault.ts (WORKER_INTEGRITY), which checks it when it fetches the worker from a
- * CDN: a page that pins the session's file pins the worker too. The hash is known only once
- * the worker is written, so a placeholder of the same length stands in until then (source map
- * columns stay right); the session file's name still changes with the worker, whose hashed
- * name it holds.
+ * drop-in, content-hashed like the session's; token-worker-start.ts finds it relative to
+ * itself, as in the npm build, so its URL is rewritten to the emitted file's. The worker's
+ * sha384 goes into token-worker-start.ts (WORKER_INTEGRITY), which checks it when it fetches
+ * the worker from a CDN: a page that pins that file pins the worker too. The hash is known
+ * only once the worker is written, so a placeholder of the same length stands in until then
+ * (source map columns stay right); that file's name still changes with the worker, whose
+ * hashed name it holds.
  */
 const tokenWorker = () => {
   const placeholder = `sha384-${'closo-login-token-worker-integrity'.padEnd(64, '0')}`;
@@ -49,12 +49,12 @@ const tokenWorker = () => {
       reference = this.emitFile({ type: 'chunk', id: 'src/core/token-worker.ts', name: 'token-worker' });
     },
     transform(code, id) {
-      if (!id.endsWith('/src/core/token-vault.ts')) return null;
+      if (!id.endsWith('/src/core/token-worker-start.ts')) return null;
       const out = code
         .replace("new URL('./token-worker.js', import.meta.url)", `new URL(import.meta.ROLLUP_FILE_URL_${reference})`)
         .replace("const WORKER_INTEGRITY = '';", `const WORKER_INTEGRITY = '${placeholder}';`);
       if (!out.includes('ROLLUP_FILE_URL') || !out.includes(placeholder)) {
-        throw new Error('token-vault.ts no longer names its worker as new URL(\'./token-worker.js\', import.meta.url) and WORKER_INTEGRITY = \'\'');
+        throw new Error('token-worker-start.ts no longer names its worker as new URL(\'./token-worker.js\', import.meta.url) and WORKER_INTEGRITY = \'\'');
       }
       return { code: out, map: null };
     },
@@ -128,7 +128,7 @@ export const dropIn = {
 
 export default [
   {
-    // The worker is imported by nobody (token-vault.ts starts it by URL): an input of its own.
+    // The worker is imported by nobody (token-worker-start.ts starts it by URL): an input of its own.
     input: ['src/index.ts', 'src/define.ts', 'src/closo-login.ts', 'src/react.ts', 'src/vue.ts', 'src/svelte.ts', 'src/core/token-worker.ts'],
     external: [/^lit($|\/)/, /^@lit\//, /^oauth4webapi$/, /^tslib$/, /^(react|vue|svelte)($|\/)/],
     output: { dir: 'dist', format: 'es', preserveModules: true, preserveModulesRoot: 'src', sourcemap: true },

@@ -81,7 +81,7 @@ const sizesOf = (files) => files.map(sizeOf).reduce((a, b) => ({ min: a.min + b.
 const dropInFiles = readdirSync(here('../dist')).filter((name) => /^closo-login.*\.min\.js$/.test(name)).map((name) => here(`../dist/${name}`));
 const sizes = {
   'closo-login: first load': { ...sizeOf(here('../dist/closo-login.min.js')), note: 'a page with a logged-out element: dist/closo-login.min.js (rollup + terser)' },
-  'closo-login: callback page': { ...sizesOf(dropInFiles), note: `a page that logs someone in: all files (${dropInFiles.length}: entry, session, vault worker)` },
+  'closo-login: callback page': { ...sizesOf(dropInFiles), note: `a page that logs someone in: all files (${dropInFiles.length}: entry, session, worker starter, worker)` },
   'closo-login: one file': { ...sizeOf(`${site}closo-login.one-file.min.js`), note: 'the same build as one file (the baseline of the split)' },
   'closo-login (npm, esbuild)': { ...sizeOf(`${site}closo-bundled.js`), note: 'import \'closo-login\' + driver' },
   'auth0-spa-js': { ...sizeOf(`${site}auth0.js`), note: 'createAuth0Client + driver' },

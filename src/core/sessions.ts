@@ -91,6 +91,11 @@ export class SessionHandle {
       void this.login({ invitation: invited.invitation, organization: invited.organization, returnTo: invited.returnTo, popup: false }).catch(() => {});
       return;
     }
+    // A callback's code exchange goes through the refresh token's worker (memory mode, session.ts):
+    // it starts while the session's code loads, not after.
+    if (mightBeCallback(href) && this.config.storage === 'memory' && !this.network.fetch) {
+      void import('./token-worker-start.js').then((worker) => worker.startTokenWorker(), () => {});
+    }
     if (mightBeCallback(href) || this.config.silent || tokenStore(this.config).load()) void this.#load().catch(() => {});
   }
 

@@ -19,14 +19,6 @@ export interface TokenVault {
   forget(handle: string | null): void;
 }
 
-/**
- * The worker file's Subresource Integrity (sha384), written in by the drop-in build
- * (rollup.config.mjs): a worker fetched from another origin (a CDN) runs only if it is the
- * file this build made. The npm build leaves it empty: a bundler serves the file from the
- * app's own origin.
- */
-const WORKER_INTEGRITY: string = '';
-
 /** How long the worker may take to load and answer; longer means it is blocked or broken. */
 const HANDSHAKE_MS = 3_000;
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
@@ -47,7 +39,8 @@ export async function openTokenVault(binding: Promise<VaultBinding>): Promise<To
   let worker: Worker;
   let loadFailed: Promise<void>;
   try {
-    ({ worker, loadFailed } = await startWorker());
+    // Imported, not bundled in: a login by redirect never needs it; a callback page has it already (sessions.ts).
+    ({ worker, loadFailed } = await (await import('./token-worker-start.js')).takeTokenWorker());
   } catch (error) {
     return inPage((error as Error).message);
   }
@@ -110,65 +103,4 @@ function vaultOf(worker: Worker): TokenVault {
     }),
     forget: (handle) => worker.postMessage({ forget: handle }),
   };
-}
-
-/**
- * The worker, from the file beside this module (the drop-in and the npm build ship it there).
- * Browsers run only same-origin worker scripts: from a CDN, the file is fetched, checked against
- * the build's Subresource Integrity and started from a blob: URL. Under Trusted Types, the
- * `closo-login` policy vouches for these URLs only.
- */
-async function startWorker(): Promise<StartedWorker> {
-  if (typeof Worker !== 'function') throw new Error('this browser has no Worker');
-  const file = new URL('./token-worker.js', import.meta.url);
-  let href = file.href;
-  if (file.origin !== location.origin) {
-    const response = await fetch(file, { credentials: 'omit', integrity: WORKER_INTEGRITY }).catch(() => null);
-    if (!response?.ok) throw new Error('the worker script could not be fetched from its origin, or it failed its integrity check');
-    href = URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
-  }
-  let scriptUrl: unknown = href;
-  try {
-    scriptUrl = trustedScriptUrl(href);
-  } catch {
-    throw new Error('Trusted Types refused the "closo-login" policy (add it to the trusted-types directive)');
-  }
-  let worker: Worker;
-  try {
-    worker = new Worker(scriptUrl as string, { type: 'module', name: 'closo-login token vault' });
-  } catch (error) {
-    throw new Error(`the worker could not be started (${(error as Error | undefined)?.name ?? 'Error'}: check worker-src)`);
-  }
-  // Heard from the start: the worker may fail (worker-src, a network error) while discovery is still under way.
-  const loadFailed = new Promise<void>((resolve) => {
-    worker.addEventListener('error', (event) => { event.preventDefault(); resolve(); }, { once: true });
-  });
-  return { worker, loadFailed };
-}
-
-/** A worker just started, and whether its script failed to load or run. */
-interface StartedWorker {
-  readonly worker: Worker;
-  readonly loadFailed: Promise<void>;
-}
-
-interface TrustedTypesLike {
-  createPolicy(name: string, rules: { createScriptURL(input: string): string }): { createScriptURL(input: string): unknown };
-}
-
-let policy: { createScriptURL(input: string): unknown } | null = null;
-const vouched = new Set<string>();
-
-/** `href` as a TrustedScriptURL where the browser has Trusted Types; the policy accepts only URLs vouched for here. */
-function trustedScriptUrl(href: string): unknown {
-  const trustedTypes = (globalThis as { trustedTypes?: TrustedTypesLike }).trustedTypes;
-  if (!trustedTypes) return href;
-  vouched.add(href);
-  policy ??= trustedTypes.createPolicy('closo-login', {
-    createScriptURL: (input) => {
-      if (!vouched.has(input)) throw new TypeError('closo-login creates workers from its own script only.');
-      return input;
-    },
-  });
-  return policy.createScriptURL(href);
 }

@@ -96,7 +96,7 @@ describe('README and docs/', () => {
         if (before.startsWith('<!-- example not run:')) notRun.push(`${path}: ${before}`);
       }
     }
-    assert.deepEqual(notRun, ['docs/getting-started.md: <!-- example not run: the integrity values and the name of the second file are placeholders -->']);
+    assert.deepEqual(notRun, ['docs/getting-started.md: <!-- example not run: the integrity values and the names of the imported files are placeholders -->']);
   });
 });
 

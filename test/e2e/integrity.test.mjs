@@ -1,6 +1,6 @@
-// The drop-in's two files, pinned as docs/getting-started.md shows (an import map with
-// `integrity`, under the demo's strict CSP), and what a page sees when the second file cannot
-// load: a typed auth-error, and a button that works again.
+// The drop-in's files, pinned as docs/getting-started.md shows (the entry's `integrity`, and an
+// import map with `integrity` for the files it imports, under the demo's strict CSP), and what a
+// page sees when the session's file cannot load: a typed auth-error, and a button that works again.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,13 +11,14 @@ import { events, logInAtProvider, useStack, waitForEvents } from './harness.mjs'
 const dist = new URL('../../dist/', import.meta.url);
 const integrity = JSON.parse(readFileSync(new URL('integrity.json', dist), 'utf8'));
 const session = readdirSync(dist).find((name) => /^closo-login-session-.+\.min\.js$/.test(name));
+const starter = readdirSync(dist).find((name) => /^closo-login-token-worker-start-.+\.min\.js$/.test(name));
 const wrong = `sha384-${Buffer.alloc(48).toString('base64')}`;
 
-/** A page that pins both files, as the docs show, with `sessionHash` for the second one. */
+/** A page that pins the files as the docs show: the entry, and with an import map the files it imports (`sessionHash` for the session's). */
 const pinned = (sessionHash) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pinned</title>
 <script type="importmap">
-{ "integrity": { "/dist/${session}": "${sessionHash}" } }
+{ "integrity": { "/dist/${session}": "${sessionHash}", "/dist/${starter}": "${integrity[starter]}" } }
 </script>
 <script type="module" src="/dist/closo-login.min.js" integrity="${integrity['closo-login.min.js']}"></script>
 </head>
@@ -35,11 +36,12 @@ describe('the drop-in\'s files, pinned and failing', () => {
   it('lists every file of the drop-in in dist/integrity.json with its sha384', () => {
     const files = readdirSync(dist).filter((name) => name.endsWith('.min.js')).sort();
     assert.deepEqual(Object.keys(integrity).sort(), files);
-    // The entry, the session's code and the refresh token's vault worker (which an import map cannot pin: docs/page-and-api.md).
-    assert.equal(files.length, 3);
+    // The entry, the session's code, the worker's starter and the refresh token's vault worker (which an import map
+    // cannot pin: the starter checks it against its own copy of the worker's hash).
+    assert.equal(files.length, 4);
   });
 
-  it('logs in on a page that pins both files with an import map', async () => {
+  it('logs in on a page that pins the entry, and the files it imports with an import map', async () => {
     const page = await env.newPage();
     await page.goto(`${env.origin}/pinned/pinned.html`);
     await page.getByRole('button', { name: 'Log in' }).click();
