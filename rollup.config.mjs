@@ -65,9 +65,9 @@ const tokenWorker = () => {
       handler({ dir }, bundle) {
         const worker = readFileSync(join(dir, this.getFileName(reference)));
         const integrity = `sha384-${createHash('sha384').update(worker).digest('base64')}`;
-        const holders = Object.keys(bundle).filter((name) => name.endsWith('.js') && readFileSync(join(dir, name), 'utf8').includes(placeholder));
+        const holders = Object.values(bundle).filter((file) => file.type === 'chunk' && file.code.includes(placeholder));
         if (holders.length !== 1) throw new Error(`the worker's integrity placeholder is in ${holders.length} files, not 1`);
-        const file = join(dir, holders[0]);
+        const file = join(dir, holders[0].fileName);
         writeFileSync(file, readFileSync(file, 'utf8').replaceAll(placeholder, integrity));
       },
     },

@@ -30,10 +30,12 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
   const pages = Object.fromEntries(Object.entries(pageOptions).map(([prefix, value]) => [prefix, typeof value === 'string' ? value : value.dir]));
   // Benchmark pages run third-party libraries as their docs show them (auth0-spa-js starts a blob: worker): no policy.
   const withoutCsp = Object.entries(pageOptions).filter(([, value]) => value.csp === false).map(([prefix]) => prefix);
-  const extraScriptSrc = Object.fromEntries(Object.entries(pageOptions).flatMap(([prefix, value]) =>
-    Object.entries(value.scriptSrc ?? {}).map(([file, source]) => [`${prefix}${file}`, source])));
-  const extraSources = Object.fromEntries(Object.entries(pageOptions).flatMap(([prefix, value]) =>
-    Object.entries(value.sources ?? {}).map(([file, directives]) => [`${prefix}${file}`, directives])));
+  // Page path → directive → sources it adds to the policy (`scriptSrc` is short for script-src).
+  const extraSources = {};
+  for (const [prefix, value] of Object.entries(pageOptions)) {
+    for (const [file, source] of Object.entries(value.scriptSrc ?? {})) extraSources[`${prefix}${file}`] = { 'script-src': source };
+    for (const [file, directives] of Object.entries(value.sources ?? {})) extraSources[`${prefix}${file}`] = { ...extraSources[`${prefix}${file}`], ...directives };
+  }
   let origin = '';
   let issuer, clientId, audience, jwks, csp, headers;
   // The provider needs the demo's origin for its redirect URIs, and the demo needs the
@@ -68,14 +70,12 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
           if (file.includes('..')) break;
           const pageHeaders = withoutCsp.includes(prefix)
             ? { 'cache-control': 'no-store' }
-            : extraScriptSrc[url.pathname]
-              ? { ...headers, 'content-security-policy': csp.replace("script-src 'self'", `script-src 'self' ${extraScriptSrc[url.pathname]}`) }
-              : extraSources[url.pathname]
-                ? { ...headers, 'content-security-policy': withSources(csp, extraSources[url.pathname]) }
-                // A page named *-no-worker.html forbids workers: closo-login keeps its refresh token in the page.
-                : url.pathname.endsWith('-no-worker.html')
-                  ? { ...headers, 'content-security-policy': `${csp}; worker-src 'none'` }
-                  : headers;
+            : extraSources[url.pathname]
+              ? { ...headers, 'content-security-policy': withSources(csp, extraSources[url.pathname]) }
+              // A page named *-no-worker.html forbids workers: closo-login keeps its refresh token in the page.
+              : url.pathname.endsWith('-no-worker.html')
+                ? { ...headers, 'content-security-policy': withSources(csp, { 'worker-src': "'none'" }) }
+                : headers;
           return sendHtml(res, 200, template(await readFile(file, 'utf8')), pageHeaders);
         }
       }
@@ -145,7 +145,6 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
   };
 }
 
-/** A strict policy: no inline script or style, no eval, Trusted Types required. */
 /** `csp` with more sources for some directives (a directive it lacks is added). */
 function withSources(csp, directives) {
   let policy = csp;
@@ -156,6 +155,7 @@ function withSources(csp, directives) {
   return policy;
 }
 
+/** A strict policy: no inline script or style, no eval, Trusted Types required. */
 function contentSecurityPolicy(issuerOrigin) {
   return [
     "default-src 'self'",

@@ -20,7 +20,7 @@ import { silentLogin } from './silent-login.js';
 import { openTabChannel, type TabChannel, type TabMessage } from './tab-sync.js';
 import { forAnotherApi, tokenForApi, type ApiRequest } from './api-tokens.js';
 import { isExpired, validFor, viewOf, type IdTokenClaims, type StoredSession, type TokenSet, type TokenView } from './token-set.js';
-import { storageKey, tokenStore, type TokenStore } from './token-store.js';
+import { refreshTokenInWorker, storageKey, tokenStore, type TokenStore } from './token-store.js';
 import { openTokenVault, type TokenVault } from './token-vault.js';
 
 /** Where the refresh token lives: in the vault worker, or in the page (persisted modes, or the worker could not start). */
@@ -255,12 +255,11 @@ export class Session {
 
   /**
    * In memory mode, token requests go through the vault worker, so that the refresh token
-   * never enters the page. It starts with the first token request, in parallel with discovery
-   * (which it needs). Persisted modes keep the token in web storage, where the page can read
-   * it anyway; a host's own fetch seam must see every request.
+   * never enters the page (refreshTokenInWorker). It starts with the first token request, in
+   * parallel with discovery (which it needs).
    */
   async #tokenNetwork(): Promise<NetworkOptions> {
-    if (this.config.storage !== 'memory' || this.network.fetch) {
+    if (!refreshTokenInWorker(this.config, this.network)) {
       this.#isolation = 'page';
       return this.network;
     }

@@ -18,7 +18,7 @@ import type { ApiRequest } from './api-tokens.js';
 import type { LoginCall, Session, SessionChange, SessionListener, TokenIsolation } from './session.js';
 import { openTabChannel } from './tab-sync.js';
 import type { TokenView } from './token-set.js';
-import { storageKey, tokenStore } from './token-store.js';
+import { refreshTokenInWorker, storageKey, tokenStore } from './token-store.js';
 
 /**
  * Whether `href` might carry an authorization response: any of the parameters callback.ts
@@ -91,12 +91,13 @@ export class SessionHandle {
       void this.login({ invitation: invited.invitation, organization: invited.organization, returnTo: invited.returnTo, popup: false }).catch(() => {});
       return;
     }
-    // A callback's code exchange goes through the refresh token's worker (memory mode, session.ts):
-    // it starts while the session's code loads, not after.
-    if (mightBeCallback(href) && this.config.storage === 'memory' && !this.network.fetch) {
+    const callback = mightBeCallback(href);
+    // A callback's code exchange goes through the refresh token's worker (session.ts): it starts
+    // while the session's code loads, not after.
+    if (callback && refreshTokenInWorker(this.config, this.network)) {
       void import('./token-worker-start.js').then((worker) => worker.startTokenWorker(), () => {});
     }
-    if (mightBeCallback(href) || this.config.silent || tokenStore(this.config).load()) void this.#load().catch(() => {});
+    if (callback || this.config.silent || tokenStore(this.config).load()) void this.#load().catch(() => {});
   }
 
   /** See Session.login. A popup is opened here, in the click's task, before the session's code may have loaded. */

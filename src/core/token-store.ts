@@ -7,6 +7,7 @@
  */
 import type { LoginConfig, StorageMode } from './config.js';
 import { AuthError } from './errors.js';
+import type { NetworkOptions } from './provider.js';
 import type { StoredSession } from './token-set.js';
 
 export interface TokenStore {
@@ -14,6 +15,14 @@ export interface TokenStore {
   save(session: StoredSession): void;
   clear(): void;
 }
+
+/**
+ * Whether the session's refresh token is kept in the vault worker (token-vault.ts): in memory
+ * mode only. Persisted modes keep it in web storage, where the page can read it anyway; a
+ * host's own fetch seam must see every request.
+ */
+export const refreshTokenInWorker = (config: LoginConfig, network: NetworkOptions): boolean =>
+  config.storage === 'memory' && !network.fetch;
 
 export function storageKey(config: LoginConfig): string {
   return `closo-login:${encodeURIComponent(config.clientId)}:session:${config.issuer}|${config.audience ?? ''}`;
