@@ -1,9 +1,9 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { OPTIONS, resolveConfig, type LoginConfig, type OptionName, type OptionValues } from './core/config.js';
 import { AuthError, toAuthError } from './core/errors.js';
-import type { LoginCall, SessionChange, TokenIsolation } from './core/session.js';
-import { sessionFor, type SessionHandle } from './core/sessions.js';
-import type { IdTokenClaims, TokenView } from './core/token-set.js';
+import type { LoginCall, SessionChange, TokenIsolation } from './core/session/session.js';
+import { sessionFor, type SessionHandle } from './core/session-handle.js';
+import type { IdTokenClaims, TokenView } from './core/session/token-set.js';
 import { outcomeEvent, pageLoading, type TokenEventDetail } from './events.js';
 
 /** What one login() call may ask for. */

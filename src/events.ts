@@ -3,8 +3,8 @@
  * their delivery (bubbling, composed, held until the page has loaded).
  */
 import type { AuthErrorCode } from './core/errors.js';
-import type { LogoutReason } from './core/session.js';
-import type { IdTokenClaims, TokenView } from './core/token-set.js';
+import type { LogoutReason } from './core/session/session.js';
+import type { IdTokenClaims, TokenView } from './core/session/token-set.js';
 
 export type { IdTokenClaims, LogoutReason };
 

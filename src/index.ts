@@ -19,4 +19,4 @@ export type {
   TokenEventDetail,
 } from './events.js';
 export { DEFAULT_SCOPE, type LoginOptions } from './core/config.js';
-export type { TokenIsolation } from './core/session.js';
+export type { TokenIsolation } from './core/session/session.js';

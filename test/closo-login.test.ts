@@ -3,8 +3,8 @@ import { ClosoLogin } from '../src/closo-login.js';
 import '../src/define.js';
 import { OPTIONS, resolveConfig } from '../src/core/config.js';
 import type { AuthErrorEvent, LogoutEvent, TokenEvent } from '../src/events.js';
-import { clearDiscoveryCache } from '../src/core/provider.js';
-import { startLogin } from '../src/core/redirect-login.js';
+import { clearDiscoveryCache } from '../src/core/session/provider.js';
+import { startLogin } from '../src/core/session/redirect-login.js';
 import { AUDIENCE, ISSUER, clearClosoStorage, fakeFetch, json, metadata, tokenResponse } from './support/responses.js';
 
 const startUrl = location.href;

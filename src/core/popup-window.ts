@@ -4,7 +4,7 @@
  */
 
 import type { LoginConfig } from './config.js';
-import type { LoginCall } from './session.js';
+import type { LoginCall } from './session/session.js';
 
 /** Whether `call` logs in in a popup: its own choice, else the configuration's `mode`. */
 export const inPopup = (call: LoginCall, config: LoginConfig): boolean => call.popup ?? config.mode === 'popup';

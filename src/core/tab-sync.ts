@@ -3,7 +3,7 @@
  * one tab at a time (Web Locks API), and a channel that carries logins, renewals and
  * logouts to the other tabs (BroadcastChannel).
  */
-import type { StoredSession } from './token-set.js';
+import type { StoredSession } from './session/token-set.js';
 
 export type TabMessage =
   | { readonly type: 'login' | 'renewed'; readonly key: string; readonly session: StoredSession | null; readonly sessionId: string; readonly generation: number }

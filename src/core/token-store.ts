@@ -7,8 +7,8 @@
  */
 import type { LoginConfig, StorageMode } from './config.js';
 import { AuthError } from './errors.js';
-import type { NetworkOptions } from './provider.js';
-import type { StoredSession } from './token-set.js';
+import type { NetworkOptions } from './session/provider.js';
+import type { StoredSession } from './session/token-set.js';
 
 export interface TokenStore {
   load(): StoredSession | null;

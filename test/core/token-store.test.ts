@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
 import { resolveConfig, type LoginOptions } from '../../src/core/config.js';
-import type { StoredSession } from '../../src/core/token-set.js';
+import type { StoredSession } from '../../src/core/session/token-set.js';
 import { tokenStore } from '../../src/core/token-store.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/' };

@@ -1,11 +1,11 @@
 // A login against the canned tenant of responses.ts: the configuration the core unit tests
 // share, a login started through the real startLogin, and the callback URL it comes back to.
 import { expect } from '@esm-bundle/chai';
-import { completeLogin } from '../../src/core/callback.js';
+import { completeLogin } from '../../src/core/session/callback.js';
 import { resolveConfig } from '../../src/core/config.js';
-import { takePendingLogin, type PendingLogin } from '../../src/core/pending-login.js';
-import type { NetworkOptions } from '../../src/core/provider.js';
-import { startLogin } from '../../src/core/redirect-login.js';
+import { takePendingLogin, type PendingLogin } from '../../src/core/session/pending-login.js';
+import type { NetworkOptions } from '../../src/core/session/provider.js';
+import { startLogin } from '../../src/core/session/redirect-login.js';
 import { rejection } from './assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, fakeFetch, json, metadata, type Answer } from './responses.js';
 

@@ -1,0 +1,79 @@
+import { expect } from '@esm-bundle/chai';
+import type { AuthError } from '../../../src/core/errors.js';
+import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
+import { Renewal, type RenewalHost } from '../../../src/core/session/renewal.js';
+import type { IdTokenClaims, StoredSession } from '../../../src/core/session/token-set.js';
+import { rejection } from '../../support/assertions.js';
+import { ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, type Answer } from '../../support/responses.js';
+import { config } from '../../support/tenant.js';
+
+const session = (overrides: Partial<StoredSession> = {}): StoredSession => ({
+  accessToken: 'at-0', tokenType: 'Bearer', expiresAt: Date.now() + 60_000, scope: 'openid offline_access', audience: null,
+  idToken: 'id-0', claims: idTokenClaims('n') as unknown as IdTokenClaims, refreshToken: 'rt-0', organization: null,
+  sessionId: `s-${Math.random()}`, generation: 0, ...overrides,
+});
+
+/** A host that records what renewal does to the session. */
+function host(start: StoredSession, token: Answer) {
+  let current: StoredSession | null = start;
+  const log: string[] = [];
+  const network = fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json(metadata), [metadata.token_endpoint]: token });
+  const value: RenewalHost = {
+    config,
+    key: `renewal-test-${Math.random()}`,
+    current: () => current,
+    catchUp: () => {},
+    adopt: (next, shared, announce = true) => { current = next; log.push(`adopt ${next.generation} shared=${shared} announce=${announce}`); },
+    end: (everywhere) => { current = null; log.push(`end everywhere=${everywhere}`); },
+    fail: (error: AuthError) => { log.push(`fail ${error.code}`); return error; },
+    net: async () => network,
+  };
+  return { value, log, network, current: () => current };
+}
+
+describe('Renewal', () => {
+  const renewals: Renewal[] = [];
+  beforeEach(() => { clearClosoStorage(); clearDiscoveryCache(); });
+  afterEach(() => { for (const renewal of renewals.splice(0)) renewal.stop(); });
+  const make = (h: ReturnType<typeof host>) => { const renewal = new Renewal(h.value); renewals.push(renewal); return renewal; };
+
+  it('renews with the refresh token once for every caller, and the session takes the next generation with the rotated token', async () => {
+    const h = host(session(), () => json({ access_token: 'at-1', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-1' }));
+    const renewal = make(h);
+    const [a, b] = await Promise.all([renewal.renew(), renewal.renew()]);
+    expect(a).to.equal(b);
+    expect(a).to.include({ accessToken: 'at-1', refreshToken: 'rt-1', generation: 1 });
+    expect(h.network.seen.filter((r) => r.url === metadata.token_endpoint)).to.have.length(1);
+    expect(h.log).to.deep.equal(['adopt 1 shared=true announce=true']);
+  });
+
+  it('ends the session everywhere when the refresh token is refused (invalid_grant)', async () => {
+    const h = host(session(), () => json({ error: 'invalid_grant' }, 400));
+    expect((await rejection(make(h).renew())).code).to.equal('login_required');
+    expect(h.log).to.deep.equal(['end everywhere=true', 'fail login_required']);
+  });
+
+  it('keeps the session when the provider asks for MFA first (mfa_required): the user must step up, a retry will not do', async () => {
+    const h = host(session(), () => json({ error: 'mfa_required', error_description: 'Multifactor authentication required' }, 403));
+    expect((await rejection(make(h).renew())).code).to.equal('mfa_required');
+    expect(h.log).to.deep.equal(['fail mfa_required']);
+    expect(h.current()?.refreshToken).to.equal('rt-0');
+  });
+
+  it('exchanges the refresh token for another API: the extra parameters are sent, the session merged without telling the elements', async () => {
+    const h = host(session(), () => json({ access_token: 'api2-at', token_type: 'Bearer', expires_in: 600, refresh_token: 'rt-1' }));
+    const { session: after, answer } = await make(h).exchange({ audience: 'https://api2.example' }, (started, received) => ({ tokens: { ...started, refreshToken: received.refreshToken } }));
+    const request = h.network.seen.find((r) => r.url === metadata.token_endpoint)!;
+    expect(request.body!.get('audience')).to.equal('https://api2.example');
+    expect(request.body!.get('refresh_token')).to.equal('rt-0');
+    expect(answer?.accessToken).to.equal('api2-at');
+    expect(after).to.include({ accessToken: 'at-0', refreshToken: 'rt-1', generation: 1 });
+    expect(h.log).to.deep.equal(['adopt 1 shared=true announce=false']);
+  });
+
+  it('does not renew what cannot be renewed: no refresh token and no silent sign-in', async () => {
+    const h = host(session({ refreshToken: null }), () => json({}));
+    expect((await rejection(make(h).renew())).code).to.equal('login_required');
+    expect(h.network.seen).to.have.length(0);
+  });
+});
