@@ -1,26 +1,12 @@
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { styles } from './closo-login.styles.js';
 import { OPTIONS, resolveConfig, type LoginConfig, type OptionName, type OptionValues } from './core/config.js';
-import { AuthError, toAuthError } from './core/errors.js';
-import type { LoginCall, SessionChange, TokenIsolation } from './core/session/session.js';
+import { AuthError } from './core/errors.js';
+import type {
+  AccessTokenOptions, ApiRequest, IdTokenClaims, LoginCallOptions, LogoutOptions, SessionChange, TokenIsolation, TokenView,
+} from './core/session-contract.js';
 import { sessionFor, type SessionHandle } from './core/session-handle.js';
-import type { IdTokenClaims, TokenView } from './core/session/token-set.js';
-import { outcomeEvent, pageLoading, type TokenEventDetail } from './events.js';
-
-/** What one login() call may ask for. */
-export interface LoginCallOptions {
-  /** Same-origin path to land on after a redirect login (default: where the login started). */
-  returnTo?: string;
-  /** Further authorization parameters for this login (none of those the element sets). */
-  authorizationParams?: Record<string, string>;
-  /** Log in in a popup (default: `mode`). */
-  popup?: boolean;
-  /** Any JSON value up to 16 KB, given back as `appState` in this login's `token` event. */
-  appState?: unknown;
-  /** An Auth0 Organization (id or name) for this login. */
-  organization?: string;
-  /** An Auth0 Organization invitation to accept (with `organization`). */
-  invitation?: string;
-}
+import { dispatchOutcome, outcomeEvent, type TokenEventDetail } from './events.js';
 
 const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
 
@@ -68,57 +54,8 @@ export class ClosoLogin extends LitElement {
     }
   }
 
-  static override styles = css`
-    :host {
-      display: inline-block;
-      font: var(--closo-login-font, inherit);
-    }
-    :host([hidden]),
-    :host([headless]) {
-      display: none;
-    }
-    [part~='base'] {
-      display: inline-flex;
-      flex-wrap: wrap;
-      align-items: center;
-      gap: var(--closo-login-gap, 0.75em);
-    }
-    /* Defaults follow the page's color-scheme (light-dark), at WCAG AA contrast either way. */
-    button {
-      font: inherit;
-      font-weight: 600;
-      padding: 0.5em 1.1em;
-      border: 1px solid transparent;
-      border-radius: var(--closo-login-radius, 6px);
-      background: var(--closo-login-accent, light-dark(#3e3ad6, #a9a7ff));
-      color: var(--closo-login-accent-text, light-dark(#ffffff, #14133a));
-      cursor: pointer;
-    }
-    button:focus-visible {
-      outline: 2px solid var(--closo-login-accent, light-dark(#3e3ad6, #a9a7ff));
-      outline-offset: 2px;
-    }
-    button[aria-disabled='true'] {
-      cursor: progress;
-    }
-    button:disabled {
-      cursor: not-allowed;
-      opacity: 0.6;
-    }
-    [part~='error'] {
-      margin: 0;
-      color: var(--closo-login-error-color, light-dark(#b00020, #ffb4ab));
-      flex-basis: 100%;
-    }
-    .visually-hidden {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip-path: inset(50%);
-      white-space: nowrap;
-    }
-  `;
+  static override styles = styles;
+
   /** The configuration options (core/config.ts OPTIONS: attribute, conversion, default, check), then the UI's own. */
   static override properties = {
     ...OPTIONS,
@@ -153,8 +90,6 @@ export class ClosoLogin extends LitElement {
   /** This element's validated configuration: the session's may come from another element. */
   #config: LoginConfig | null = null;
   #unsubscribe: (() => void) | null = null;
-  /** Events waiting for the page to finish loading (see pageLoading). */
-  #outbox: Promise<void> | null = null;
 
   constructor() {
     super();
@@ -194,7 +129,14 @@ export class ClosoLogin extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (this.#session) this.#attach(this.#session);
+    if (!this.#session) return;
+    // Back after its session was released (session-handle.ts): the next update finds the page's session again.
+    if (this.#session.disposed) {
+      this.#session = null;
+      this.requestUpdate();
+    } else {
+      this.#attach(this.#session);
+    }
   }
 
   override disconnectedCallback(): void {
@@ -214,7 +156,8 @@ export class ClosoLogin extends LitElement {
       config = resolveConfig(this, location);
     } catch (error) {
       this.#detach();
-      const configError = toAuthError(error, 'config_invalid');
+      // resolveConfig throws AuthError `config_invalid`; anything else is a bug worth its own message.
+      const configError = error instanceof AuthError ? error : new AuthError('config_invalid', String(error));
       if (configError.message !== this._configError?.message) {
         this._configError = configError;
         this.#report(configError);
@@ -236,7 +179,7 @@ export class ClosoLogin extends LitElement {
    */
   async login(options: LoginCallOptions = {}): Promise<TokenEventDetail | undefined> {
     if (this._configError) throw this.#report(this._configError);
-    return this.#session?.login(options satisfies LoginCall, this.#config ?? undefined);
+    return this.#session?.login(options satisfies LoginCallOptions, this.#config ?? undefined);
   }
 
   /**
@@ -244,7 +187,7 @@ export class ClosoLogin extends LitElement {
    * needed; with `audience` (and `scope`), one for that API. Rejects with AuthError
    * `login_required` when the user must log in.
    */
-  async getAccessToken(options: { minValidity?: number; audience?: string; scope?: string } = {}): Promise<string> {
+  async getAccessToken(options: AccessTokenOptions = {}): Promise<string> {
     return this.#connected().getAccessToken(options);
   }
 
@@ -254,7 +197,7 @@ export class ClosoLogin extends LitElement {
    * URL and method; else `Bearer`. Resolves with the API's Response; rejects with AuthError
    * `login_required` when logged out, `step_up_required` when the API asks for a stronger login.
    */
-  async fetch(input: RequestInfo | URL, init: RequestInit & { audience?: string; scope?: string } = {}): Promise<Response> {
+  async fetch(input: RequestInfo | URL, init: RequestInit & ApiRequest = {}): Promise<Response> {
     return this.#connected().fetch(input, init);
   }
 
@@ -262,7 +205,7 @@ export class ClosoLogin extends LitElement {
    * Logs out: tokens cleared here, in storage and in other tabs, `logout` dispatched,
    * the refresh token revoked, then the provider's logout page (skipped with `localOnly`).
    */
-  async logout(options: { localOnly?: boolean } = {}): Promise<void> {
+  async logout(options: LogoutOptions = {}): Promise<void> {
     await this.#session?.logout(options, this.#config ?? undefined);
   }
 
@@ -322,11 +265,11 @@ export class ClosoLogin extends LitElement {
       case 'token':
         this._tokens = change.tokens;
         this._error = null;
-        this.#dispatch(outcomeEvent('token', change.appState === undefined ? change.tokens : { ...change.tokens, appState: change.appState }));
+        dispatchOutcome(this, outcomeEvent('token', change.appState === undefined ? change.tokens : { ...change.tokens, appState: change.appState }));
         break;
       case 'logout':
         this._tokens = null;
-        this.#dispatch(outcomeEvent('logout', { claims: change.claims, reason: change.reason }));
+        dispatchOutcome(this, outcomeEvent('logout', { claims: change.claims, reason: change.reason }));
         break;
       case 'error':
         this.#report(change.error);
@@ -337,29 +280,12 @@ export class ClosoLogin extends LitElement {
   /** Shows the error and dispatches `auth-error`; returns it for rethrowing. */
   #report(error: AuthError): AuthError {
     if (error !== this._configError) this._error = error;
-    this.#dispatch(outcomeEvent('auth-error', {
+    dispatchOutcome(this, outcomeEvent('auth-error', {
       code: error.code,
       message: error.message,
       ...(error.cause !== undefined ? { cause: error.cause } : {}),
     }));
     return error;
-  }
-
-  /**
-   * Dispatches an outcome; while the page is still loading, once it has loaded, in order, so
-   * that listeners added by later scripts hear about a restored session or a bad configuration.
-   */
-  #dispatch(event: Event): void {
-    const waiting = this.#outbox ?? pageLoading();
-    if (!waiting) {
-      this.dispatchEvent(event);
-      return;
-    }
-    const sent: Promise<void> = waiting.then(() => {
-      this.dispatchEvent(event);
-      if (this.#outbox === sent) this.#outbox = null;
-    });
-    this.#outbox = sent;
   }
 
   #onLoginClick = (): void => {

@@ -3,8 +3,7 @@
  * their delivery (bubbling, composed, held until the page has loaded).
  */
 import type { AuthErrorCode } from './core/errors.js';
-import type { LogoutReason } from './core/session/session.js';
-import type { IdTokenClaims, TokenView } from './core/session/token-set.js';
+import type { IdTokenClaims, LogoutReason, TokenView } from './core/session-contract.js';
 
 export type { IdTokenClaims, LogoutReason };
 
@@ -49,6 +48,26 @@ export function outcomeEvent<K extends 'token' | 'auth-error' | 'logout'>(
   detail: HTMLElementEventMap[K]['detail'],
 ): HTMLElementEventMap[K] {
   return new CustomEvent(type, { detail, bubbles: true, composed: true }) as HTMLElementEventMap[K];
+}
+
+/** Per element, the outcomes waiting for the page to finish loading (see pageLoading). */
+const outboxes = new WeakMap<EventTarget, Promise<void>>();
+
+/**
+ * Dispatches an outcome on `target`; while the page is still loading, once it has loaded, in
+ * order, so that listeners added by later scripts hear about a restored session or a bad configuration.
+ */
+export function dispatchOutcome(target: EventTarget, event: Event): void {
+  const waiting = outboxes.get(target) ?? pageLoading();
+  if (!waiting) {
+    target.dispatchEvent(event);
+    return;
+  }
+  const sent: Promise<void> = waiting.then(() => {
+    target.dispatchEvent(event);
+    if (outboxes.get(target) === sent) outboxes.delete(target);
+  });
+  outboxes.set(target, sent);
 }
 
 let loaded: Promise<void> | null = null;

@@ -1,6 +1,6 @@
 import './define.js';
 
-export { ClosoLogin, type LoginCallOptions } from './closo-login.js';
+export { ClosoLogin } from './closo-login.js';
 export {
   AuthError,
   AUTHORIZATION_ERROR_CODES,
@@ -19,4 +19,4 @@ export type {
   TokenEventDetail,
 } from './events.js';
 export { DEFAULT_SCOPE, type LoginOptions } from './core/config.js';
-export type { TokenIsolation } from './core/session/session.js';
+export type { AccessTokenOptions, ApiRequest, LoginCallOptions, LogoutOptions, TokenIsolation, TokenView } from './core/session-contract.js';

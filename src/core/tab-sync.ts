@@ -1,9 +1,9 @@
+import type { StoredSession } from './session-contract.js';
 /**
  * Coordination between tabs of the origin: a lock so that one refresh token is used by
  * one tab at a time (Web Locks API), and a channel that carries logins, renewals and
  * logouts to the other tabs (BroadcastChannel).
  */
-import type { StoredSession } from './session/token-set.js';
 
 export type TabMessage =
   | { readonly type: 'login' | 'renewed'; readonly key: string; readonly session: StoredSession | null; readonly sessionId: string; readonly generation: number }
@@ -14,9 +14,10 @@ export interface TabChannel {
   close(): void;
 }
 
-export function openTabChannel(name: string, onMessage: (message: TabMessage) => void): TabChannel {
+/** The channel of `clientId`'s sessions in every tab of the origin (each message names its session by key). */
+export function openTabChannel(clientId: string, onMessage: (message: TabMessage) => void): TabChannel {
   if (typeof BroadcastChannel !== 'function') return { post() {}, close() {} };
-  const channel = new BroadcastChannel(name);
+  const channel = new BroadcastChannel(`closo-login:${clientId}`);
   channel.onmessage = (event: MessageEvent<TabMessage>) => {
     if (event.data && typeof event.data === 'object') onMessage(event.data);
   };

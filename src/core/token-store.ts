@@ -7,8 +7,7 @@
  */
 import type { LoginConfig, StorageMode } from './config.js';
 import { AuthError } from './errors.js';
-import type { NetworkOptions } from './session/provider.js';
-import type { StoredSession } from './session/token-set.js';
+import type { NetworkOptions, StoredSession } from './session-contract.js';
 
 export interface TokenStore {
   load(): StoredSession | null;

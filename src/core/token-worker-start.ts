@@ -1,8 +1,9 @@
 /**
- * Starts the refresh token's vault worker (token-worker.ts) for the vault (token-vault.ts).
- * A module of its own, so that a callback page can load it beside the session's code and start
- * the worker while that code still loads (sessions.ts): the code exchange goes through the
- * worker, and a worker takes tens of milliseconds to start. The next vault takes that worker.
+ * Starts the refresh token's vault worker (token-worker.ts) for the vault
+ * (session/token-vault.ts). Part of the first load, so that a callback page starts the worker
+ * as soon as the element sees the callback (session-handle.ts), side by side with the loading
+ * of the session's code: the code exchange goes through the worker, and the first worker of a
+ * page takes 30 to 50 ms to start (bench/trace-callback.mjs). The next vault takes that worker.
  */
 
 /**

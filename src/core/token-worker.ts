@@ -6,28 +6,17 @@
  *
  * Bound once, by its first message, to one client's token and revocation endpoints: a script
  * that reaches the worker can ask for no other endpoint, client or parameter. Started by
- * token-vault.ts; it imports nothing, so that it also runs from a blob: URL.
+ * token-worker-start.ts, bound and used by session/token-vault.ts. It imports types only
+ * (erased), so that at run time it imports nothing and also runs from a blob: URL.
  */
+import type { RefreshTokenHandle, VaultAnswer, VaultBinding, VaultRequest, WorkerMessage } from './token-worker-protocol.js';
 
-interface Binding {
-  readonly tokenEndpoint: string;
-  readonly revocationEndpoint: string | null;
-  readonly clientId: string;
-}
-
-/** A request from the page: oauth4webapi's fetch call, with the body as form text. */
-interface VaultRequest {
-  readonly id: number;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
-interface Scope {
+/** The worker's global scope, as far as this file uses it (the DOM lib types `self` as a window). */
+interface WorkerGlobal {
   onmessage: ((event: MessageEvent) => void) | null;
-  postMessage(message: unknown): void;
+  postMessage(message: WorkerMessage): void;
 }
-const scope = self as unknown as Scope;
+const workerGlobal = self as unknown as WorkerGlobal;
 
 /** The parameters each request may carry (RFC 6749 §4.1.3, §6; RFC 7009 §2.1; Auth0 `audience`, RFC 8707 `resource`). */
 const GRANT_PARAMS: Readonly<Record<string, readonly string[]>> = {
@@ -37,39 +26,40 @@ const GRANT_PARAMS: Readonly<Record<string, readonly string[]>> = {
 const REVOCATION_PARAMS = ['token', 'token_type_hint', 'client_id'];
 const FORWARDED_HEADERS = new Set(['accept', 'content-type', 'dpop']);
 const ANSWER_HEADERS = ['content-type', 'dpop-nonce', 'www-authenticate', 'cache-control'];
-const HANDLE_PREFIX = 'closo-rt.';
 const TIMEOUT_MS = 30_000;
 
-let binding: Binding | null = null;
+let binding: VaultBinding | null = null;
 /** Handle → refresh token. */
 const vault = new Map<string, string>();
 /** Handles whose refresh token is being sent: one use at a time (rotation, RFC 9700 §4.14.2). */
 const inFlight = new Set<string>();
 
 const answer = (id: number, status: number, body: unknown, headers: [string, string][] = [['content-type', 'application/json']]) =>
-  scope.postMessage({ id, status, headers, body: JSON.stringify(body) });
+  reply({ id, status, headers, body: JSON.stringify(body) });
+
+const reply = (message: VaultAnswer) => workerGlobal.postMessage(message);
 
 const refuse = (id: number, status: number, error: string, description: string) =>
   answer(id, status, { error, error_description: description });
 
-scope.onmessage = (event: MessageEvent) => {
+// Messages are checked field by field: any script of the origin that reaches the worker can send them.
+workerGlobal.onmessage = (event: MessageEvent) => {
   const data = event.data as Record<string, unknown> | null;
   if (!data || typeof data !== 'object') return;
   if (!binding) {
     binding = bind(data['binding']);
-    if (binding) scope.postMessage({ ready: true });
+    if (binding) workerGlobal.postMessage({ ready: true });
     return;
   }
   if ('forget' in data) {
-    if (data['forget'] === null) vault.clear();
-    else vault.delete(String(data['forget']));
+    vault.delete(String(data['forget']));
     return;
   }
   if (typeof data['id'] === 'number') void send(data as unknown as VaultRequest);
 };
 
-function bind(value: unknown): Binding | null {
-  const given = value as Partial<Binding> | undefined;
+function bind(value: unknown): VaultBinding | null {
+  const given = value as Partial<VaultBinding> | undefined;
   if (!given || typeof given.tokenEndpoint !== 'string' || typeof given.clientId !== 'string') return null;
   return { tokenEndpoint: given.tokenEndpoint, revocationEndpoint: typeof given.revocationEndpoint === 'string' ? given.revocationEndpoint : null, clientId: given.clientId };
 }
@@ -115,9 +105,9 @@ async function send(request: VaultRequest): Promise<void> {
       const value = response.headers.get(name);
       if (value !== null) kept.push([name, value]);
     }
-    scope.postMessage({ id, status: response.status, headers: kept, body });
+    reply({ id, status: response.status, headers: kept, body });
   } catch (error) {
-    scope.postMessage({ id, failed: (error as Error | undefined)?.name === 'TimeoutError' ? 'timeout' : 'network' });
+    reply({ id, failed: (error as Error | undefined)?.name === 'TimeoutError' ? 'timeout' : 'network' });
   } finally {
     if (handle !== null) inFlight.delete(handle);
   }
@@ -133,7 +123,7 @@ function sealRefreshToken(body: string, previous: string | null): string {
   }
   if (!json || typeof json !== 'object' || typeof json['refresh_token'] !== 'string') return body;
   if (previous !== null) vault.delete(previous);
-  const handle = `${HANDLE_PREFIX}${crypto.randomUUID()}`;
+  const handle: RefreshTokenHandle = `closo-rt.${crypto.randomUUID()}`;
   vault.set(handle, json['refresh_token']);
   return JSON.stringify({ ...json, refresh_token: handle });
 }

@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { resolveConfig, type LoginOptions } from '../../src/core/config.js';
-import type { StoredSession } from '../../src/core/session/token-set.js';
 import { tokenStore } from '../../src/core/token-store.js';
+import type { StoredSession } from '../../src/core/session-contract.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/' };
 const configFor = (storage: LoginOptions['storage']) =>

@@ -43,13 +43,13 @@ describe('budgets', () => {
     assert.deepEqual(scripts.map((s) => s.path), ['/dist/closo-login.min.js'], describeScripts(scripts));
     assert.ok(total(scripts) <= budgets.firstLoadGzipBytes,
       `the first load is ${total(scripts)} B gzip -9 (${describeScripts(scripts)}), over the budget of ${budgets.firstLoadGzipBytes} in bench/budgets.json`);
-    // The session's file loads on the click, and the login goes on: a redirect needs no worker, nor its starter.
+    // The session's file loads on the click, and the login goes on: a redirect needs no worker.
     await button.click();
     await page.waitForURL(/\/u\/login\//);
     assert.deepEqual(scripts.map((s) => s.path.replace(/-[\w-]{8}\.min\.js$/, '')), ['/dist/closo-login.min.js', '/dist/closo-login-session'], describeScripts(scripts));
   });
 
-  it('the callback page loads at most its budget of scripts (entry, session, worker starter, worker), within its budget of bytes, and makes one request to the provider', async () => {
+  it('the callback page loads at most its budget of scripts (entry, session, worker), within its budget of bytes, and makes one request to the provider', async () => {
     const page = await env.newPage();
     await page.goto(`${env.origin}/fixtures/memory.html`);
     await page.getByRole('button', { name: 'Log in' }).click();

@@ -11,14 +11,13 @@ import { events, logInAtProvider, useStack, waitForEvents } from './harness.mjs'
 const dist = new URL('../../dist/', import.meta.url);
 const integrity = JSON.parse(readFileSync(new URL('integrity.json', dist), 'utf8'));
 const session = readdirSync(dist).find((name) => /^closo-login-session-.+\.min\.js$/.test(name));
-const starter = readdirSync(dist).find((name) => /^closo-login-token-worker-start-.+\.min\.js$/.test(name));
 const wrong = `sha384-${Buffer.alloc(48).toString('base64')}`;
 
 /** A page that pins the files as the docs show: the entry, and with an import map the files it imports (`sessionHash` for the session's). */
 const pinned = (sessionHash) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pinned</title>
 <script type="importmap">
-{ "integrity": { "/dist/${session}": "${sessionHash}", "/dist/${starter}": "${integrity[starter]}" } }
+{ "integrity": { "/dist/${session}": "${sessionHash}" } }
 </script>
 <script type="module" src="/dist/closo-login.min.js" integrity="${integrity['closo-login.min.js']}"></script>
 </head>
@@ -36,9 +35,9 @@ describe('the drop-in\'s files, pinned and failing', () => {
   it('lists every file of the drop-in in dist/integrity.json with its sha384', () => {
     const files = readdirSync(dist).filter((name) => name.endsWith('.min.js')).sort();
     assert.deepEqual(Object.keys(integrity).sort(), files);
-    // The entry, the session's code, the worker's starter and the refresh token's vault worker (which an import map
-    // cannot pin: the starter checks it against its own copy of the worker's hash).
-    assert.equal(files.length, 4);
+    // The entry, the session's code and the refresh token's vault worker (which an import map cannot pin:
+    // the entry starts it, and checks it against its own copy of the worker's hash when it comes from a CDN).
+    assert.equal(files.length, 3);
   });
 
   it('logs in on a page that pins the entry, and the files it imports with an import map', async () => {

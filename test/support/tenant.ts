@@ -4,10 +4,10 @@ import { expect } from '@esm-bundle/chai';
 import { completeLogin } from '../../src/core/session/callback.js';
 import { resolveConfig } from '../../src/core/config.js';
 import { takePendingLogin, type PendingLogin } from '../../src/core/session/pending-login.js';
-import type { NetworkOptions } from '../../src/core/session/provider.js';
 import { startLogin } from '../../src/core/session/redirect-login.js';
 import { rejection } from './assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, fakeFetch, json, metadata, type Answer } from './responses.js';
+import type { NetworkOptions } from '../../src/core/session-contract.js';
 
 export const page = { origin: 'https://app.example.com', pathname: '/account' };
 export const config = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID, audience: AUDIENCE, redirectUri: 'https://app.example.com/callback' }, page);

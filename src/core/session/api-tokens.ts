@@ -10,7 +10,8 @@ import type { LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import type { Renewal, RenewalHost } from './renewal.js';
 import { assertAudience } from './token-answer.js';
-import { validFor, type ApiToken, type StoredSession, type TokenSet } from './token-set.js';
+import { validFor } from './token-set.js';
+import type { ApiToken, StoredSession, TokenSet } from '../session-contract.js';
 
 export interface ApiRequest {
   readonly audience?: string | undefined;

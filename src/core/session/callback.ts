@@ -6,12 +6,14 @@
  * and only then is its code sent. Redirect, popup and silent logins all end here.
  */
 import { authorizationCodeGrantRequest, None, validateAuthResponse, type AuthorizationServer } from 'oauth4webapi';
+import { RESPONSE_PARAMS, TOKEN_PARAMS } from '../callback-params.js';
 import { sameOriginPath, type LoginConfig } from '../config.js';
-import { AuthError, toAuthError } from '../errors.js';
+import { AuthError } from '../errors.js';
+import { toAuthError } from './oauth-errors.js';
 import { listPendingLogins, readPendingLogin, takePendingLogin, type PendingLogin } from './pending-login.js';
-import { discover, tokenRequestOptions, type NetworkOptions } from './provider.js';
+import { discover, tokenRequestOptions } from './provider.js';
 import { acceptCodeAnswer } from './token-answer.js';
-import type { TokenSet } from './token-set.js';
+import type { NetworkOptions, TokenSet } from '../session-contract.js';
 
 /** Longer callback URLs are not answers to our requests (codes and states are short): refused unsent. */
 export const MAX_RESPONSE_LENGTH = 8192;
@@ -19,14 +21,6 @@ export const MAX_RESPONSE_LENGTH = 8192;
 const MAX_CODE_LENGTH = 2048;
 /** States we create are base64url (oauth4webapi: 32 random bytes); anything else cannot be ours, and is never looked up. */
 export const STATE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
-
-/**
- * Parameters that make a URL an authorization response: `code` or `error` (RFC 6749 §4.1.2),
- * or tokens, which a code-flow response never carries (RFC 9700 §2.1.2) but a hostile or
- * misconfigured provider might send; those must be refused, not left in the address bar.
- */
-const TOKEN_PARAMS: readonly string[] = ['access_token', 'id_token', 'token', 'refresh_token'];
-const RESPONSE_PARAMS = ['code', 'error', ...TOKEN_PARAMS];
 
 export interface AuthorizationResponse {
   readonly url: URL;

@@ -1,7 +1,8 @@
 /** Ending a session at the provider: token revocation (RFC 7009) and the logout URL. */
 import { None, processRevocationResponse, revocationRequest } from 'oauth4webapi';
 import type { LoginConfig } from '../config.js';
-import { discover, tokenRequestOptions, type NetworkOptions } from './provider.js';
+import { discover, tokenRequestOptions } from './provider.js';
+import type { NetworkOptions } from '../session-contract.js';
 
 const REVOCATION_TIMEOUT_MS = 3_000;
 

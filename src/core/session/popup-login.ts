@@ -9,9 +9,8 @@
 import { completeLogin } from './callback.js';
 import type { LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
-import type { NetworkOptions } from './provider.js';
 import { authorizationRequest, type RequestOptions } from './redirect-login.js';
-import type { TokenSet } from './token-set.js';
+import type { NetworkOptions, TokenSet } from '../session-contract.js';
 
 const MESSAGE_TYPE = 'closo-login:authorization-response';
 const CLOSED_POLL_MS = 250;

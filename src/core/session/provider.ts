@@ -14,18 +14,9 @@ import {
 } from 'oauth4webapi';
 import { readCached, writeCached } from './cache.js';
 import { isLoopbackHost, parseUrl, type LoginConfig } from '../config.js';
-import { AuthError, toAuthError } from '../errors.js';
-
-/** Network settings; `fetch` is the seam tests and advanced hosts use (oauth4webapi's customFetch). */
-export interface NetworkOptions {
-  /** Milliseconds before a request to the provider is abandoned with `timeout`. */
-  readonly timeoutMs?: number;
-  readonly fetch?: typeof fetch;
-  /** Signs DPoP proofs for token requests (RFC 9449), when DPoP is on. */
-  readonly dpop?: DPoPHandle;
-  /** Sends token and revocation requests: the refresh token's vault (token-vault.ts), when it runs. */
-  readonly tokenFetch?: typeof fetch;
-}
+import { AuthError } from '../errors.js';
+import { toAuthError } from './oauth-errors.js';
+import type { NetworkOptions } from '../session-contract.js';
 
 const DISCOVERY_CACHE_MS = 60 * 60 * 1000;
 

@@ -7,8 +7,9 @@
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomNonce, generateRandomState } from 'oauth4webapi';
 import { checkAuthorizationParams, sameOriginPath, type LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
+import type { LoginCallOptions, NetworkOptions } from '../session-contract.js';
 import { PENDING_LOGIN_TTL_MS, savePendingLogin, type PendingLogin } from './pending-login.js';
-import { discover, type NetworkOptions } from './provider.js';
+import { discover } from './provider.js';
 import { prefetchJwks } from './signing-keys.js';
 
 export interface RequestOptions {
@@ -42,10 +43,7 @@ export function checkAppState(appState: unknown): unknown {
 }
 
 /** What one login() call asks for, checked: parameters (none reserved), app state, a same-origin return path. */
-export function loginRequest(
-  call: { returnTo?: string; authorizationParams?: Readonly<Record<string, unknown>>; appState?: unknown; organization?: string; invitation?: string },
-  config: LoginConfig,
-): RequestOptions {
+export function loginRequest(call: LoginCallOptions, config: LoginConfig): RequestOptions {
   const here = location.pathname + location.search + location.hash;
   const params = call.authorizationParams && checkAuthorizationParams(call.authorizationParams);
   const appState = checkAppState(call.appState);
@@ -56,6 +54,22 @@ export function loginRequest(
     ...(call.organization ?? config.organization ? { organization: call.organization ?? config.organization ?? undefined } : {}),
     ...(call.invitation ? { invitation: call.invitation } : {}),
   };
+}
+
+/**
+ * An Auth0 Organization invitation link (`?invitation=…&organization=…&organization_name=…`)
+ * on `href`: the login that accepts it (a redirect: no click to open a popup in), once those
+ * parameters have left the address bar; null when `href` is no invitation link.
+ */
+export function invitationLogin(href: string): LoginCallOptions | null {
+  const url = new URL(href);
+  const invitation = url.searchParams.get('invitation');
+  const organization = url.searchParams.get('organization');
+  if (!invitation || !organization) return null;
+  for (const name of ['invitation', 'organization', 'organization_name']) url.searchParams.delete(name);
+  const returnTo = url.pathname + url.search + url.hash;
+  history.replaceState(history.state, '', returnTo);
+  return { invitation, organization, returnTo, popup: false };
 }
 
 /** The authorization request and its pending login, not yet stored (popup and silent logins keep it in memory). */

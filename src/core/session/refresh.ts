@@ -6,11 +6,12 @@
  */
 import { None, refreshTokenGrantRequest } from 'oauth4webapi';
 import type { LoginConfig } from '../config.js';
-import { AuthError, toAuthError } from '../errors.js';
-import { discover, tokenRequestOptions, type NetworkOptions } from './provider.js';
+import { AuthError } from '../errors.js';
+import { toAuthError } from './oauth-errors.js';
+import { discover, tokenRequestOptions } from './provider.js';
 import { prefetchJwks } from './signing-keys.js';
 import { acceptRefreshAnswer } from './token-answer.js';
-import type { TokenSet } from './token-set.js';
+import type { NetworkOptions, TokenSet } from '../session-contract.js';
 
 /**
  * Renews `current` with its refresh token (the checks on the answer are token-answer.ts's).

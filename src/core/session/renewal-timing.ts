@@ -1,6 +1,6 @@
 /**
  * When to renew: pure arithmetic on times, so that it can be tested with a fake clock.
- * The session (session.ts) owns the timer; this file owns the numbers.
+ * Renewal (renewal.ts) owns the timer; this file owns the numbers.
  */
 
 /** Upper bound of the random delay taken off scheduled renewals, so tabs and clients don't renew in lockstep. */

@@ -6,15 +6,16 @@
  * silent sign-in. On a schedule (renewal-timing.ts), when a tab wakes, and on demand. The
  * session (session.ts) holds the state; this file decides when and how it is renewed.
  */
-import { AuthError, toAuthError } from '../errors.js';
+import { AuthError } from '../errors.js';
+import { toAuthError } from './oauth-errors.js';
 import type { LoginConfig } from '../config.js';
-import type { NetworkOptions } from './provider.js';
 import { refreshTokens } from './refresh.js';
 import { MAX_TIMER_MS, renewalDelay, retryDelay } from './renewal-timing.js';
 import { silentLogin } from './silent-login.js';
 import { holdMark, isMarked, nextTask, withTabLock } from '../tab-sync.js';
 import { assertSameUser } from './token-answer.js';
-import { validFor, type StoredSession, type TokenSet } from './token-set.js';
+import { validFor } from './token-set.js';
+import type { NetworkOptions, StoredSession, TokenSet } from '../session-contract.js';
 
 /** How long a tab waits for the tokens another tab renewed to arrive (storage or BroadcastChannel). */
 const OTHER_TAB_WAIT_MS = 3_000;
@@ -68,6 +69,20 @@ export class Renewal {
   /** Whether a renewal is under way (its result is shared by every caller). */
   get pending(): Promise<StoredSession> | null {
     return this.#renewal;
+  }
+
+  /**
+   * The session's own access token, valid for `minValidity` more seconds: renewed first when
+   * needed. A renewal in flight is shared, whatever validity each caller asked for.
+   */
+  async accessToken(minValidity: number): Promise<string> {
+    if (this.#renewal) return (await this.#renewal).accessToken;
+    const current = this.#host.current();
+    if (current && validFor(current, minValidity)) return current.accessToken;
+    if (!current || !this.canRenew(current)) {
+      throw new AuthError('login_required', current ? 'The access token expired and there is no refresh token.' : 'Nobody is logged in.');
+    }
+    return (await this.renew()).accessToken;
   }
 
   /** Renews the session's own tokens: one renewal at a time, shared by every caller. */

@@ -6,7 +6,8 @@
 import type { AuthorizationServer, ExportedJWKSCache, JWK } from 'oauth4webapi';
 import { readCached, writeCached } from './cache.js';
 import type { LoginConfig } from '../config.js';
-import { requestOptions, sender, type NetworkOptions } from './provider.js';
+import { requestOptions, sender } from './provider.js';
+import type { NetworkOptions } from '../session-contract.js';
 
 /** oauth4webapi fetches the keys again once its cache is this old (its own rule), so a prefetch is no use beyond it. */
 const JWKS_FRESH_S = 300;

@@ -8,9 +8,8 @@
 import { completeLogin, readAuthorizationResponse, sameEndpoint } from './callback.js';
 import type { LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
-import type { NetworkOptions } from './provider.js';
 import { authorizationRequest } from './redirect-login.js';
-import type { TokenSet } from './token-set.js';
+import type { NetworkOptions, TokenSet } from '../session-contract.js';
 
 /** How long the frame may stay on a provider page before the sign-in counts as unanswered. */
 const UNANSWERED_MS = 2_000;

@@ -16,11 +16,12 @@ import {
   type TokenEndpointResponse,
 } from 'oauth4webapi';
 import type { LoginConfig } from '../config.js';
-import { AuthError, toAuthError } from '../errors.js';
+import { AuthError } from '../errors.js';
+import { toAuthError } from './oauth-errors.js';
 import type { PendingLogin } from './pending-login.js';
-import { requestOptions, retryOnDpopNonce, type NetworkOptions } from './provider.js';
+import { requestOptions, retryOnDpopNonce } from './provider.js';
 import { cachedJwks, keepJwks } from './signing-keys.js';
-import type { IdTokenClaims, TokenSet } from './token-set.js';
+import type { IdTokenClaims, NetworkOptions, TokenSet } from '../session-contract.js';
 
 type TokenStep = 'token_exchange_failed' | 'refresh_failed';
 

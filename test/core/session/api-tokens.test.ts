@@ -4,9 +4,10 @@ import { resolveConfig } from '../../../src/core/config.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { startLogin } from '../../../src/core/session/redirect-login.js';
 import { readPendingLogin } from '../../../src/core/session/pending-login.js';
-import { Session, type SessionChange } from '../../../src/core/session/session.js';
+import { Session } from '../../../src/core/session/session.js';
 import { rejection } from '../../support/assertions.js';
 import { AUDIENCE, ISSUER, clearClosoStorage, fakeFetch, json, metadata, signJwt, tokenResponse, type SeenRequest } from '../../support/responses.js';
+import type { SessionChange } from '../../../src/core/session-contract.js';
 
 const API2 = 'https://api2.example.com';
 const startUrl = location.href;

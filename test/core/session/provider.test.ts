@@ -70,11 +70,10 @@ describe('discover', () => {
     }
   });
 
-  // BUG: oauth4webapi compares the issuer after URL normalisation (new URL(issuer).href), so metadata
-  // naming `https://tenant.example.com` (no slash), an upper-case host or `:443` is accepted for
-  // the issuer `https://tenant.example.com/`; RFC 8414 §3.3 and OIDC Discovery §4.3 require the
-  // identical string. provider.ts then caches metadata whose issuer is not config.issuer (its own
-  // cache check refuses that copy, so every page discovers again) and checks iss against that spelling.
+  // oauth4webapi compares the metadata's issuer with the configured one as URLs (new URL(issuer).href):
+  // `https://tenant.example.com` and `https://tenant.example.com/`, an upper-case host or `:443` name
+  // one issuer (docs/security-model.md). The metadata's spelling is then the issuer: the ID token's
+  // and the response's `iss` must equal it exactly (token-answer.test.ts).
   it('takes an issuer written as the same URL (oauth4webapi compares URLs: a trailing slash, the host\'s case), once per page session', async () => {
     // The user wrote the Auth0 issuer without its trailing slash; the metadata has it.
     const written = resolveConfig({ issuer: ISSUER.slice(0, -1), clientId: 'c' }, { origin: 'https://app.example.com', pathname: '/' });

@@ -1,5 +1,6 @@
 import { expect } from '@esm-bundle/chai';
-import { isExpired, validFor, viewOf, type IdTokenClaims, type TokenSet } from '../../../src/core/session/token-set.js';
+import { isExpired, validFor, viewOf } from '../../../src/core/session/token-set.js';
+import type { IdTokenClaims, TokenSet } from '../../../src/core/session-contract.js';
 
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
 const tokens: TokenSet = {

@@ -1,5 +1,6 @@
 import { expect } from '@esm-bundle/chai';
-import { openTokenVault, type VaultBinding } from '../../../src/core/session/token-vault.js';
+import { openTokenVault } from '../../../src/core/session/token-vault.js';
+import type { VaultBinding } from '../../../src/core/token-worker-protocol.js';
 
 const binding: VaultBinding = {
   tokenEndpoint: new URL('/echo-token', location.href).href,
