@@ -240,6 +240,62 @@ describe('<closo-login>', () => {
     expect(elements[0]!.shadowRoot!.querySelector('[part~=login-button]')).not.to.equal(null);
   });
 
+  it('releases its session once its elements are gone and nobody is logged in; keeps it for an element moved, or logged in', async () => {
+    // The session's channels to other tabs, by client: whether each is still open.
+    const Original = window.BroadcastChannel;
+    const channels: Array<{ name: string; open: boolean }> = [];
+    window.BroadcastChannel = class extends Original {
+      readonly #record = { name: '', open: true };
+      constructor(name: string) { super(name); this.#record.name = name; channels.push(this.#record); }
+      override close() { this.#record.open = false; super.close(); }
+    };
+    const openChannels = (clientId: string) => channels.filter((c) => c.name === `closo-login:${clientId}` && c.open).length;
+    const task = () => new Promise((r) => setTimeout(r, 20));
+    try {
+      const clientId = freshClientId();
+      const [el] = mount({ issuer: ISSUER, 'client-id': clientId });
+      await el!.updateComplete;
+      // A login the session refuses (a reserved parameter) loads the session's code, and its channel opens.
+      const refused = (element: ClosoLogin) => element.login({ authorizationParams: { state: 'forged' } }).then(() => 'resolved', (e: { code: string }) => e.code);
+      expect(await refused(el!)).to.equal('config_invalid');
+      expect(openChannels(clientId)).to.equal(1);
+
+      // Moved: out and back in within one task, the element keeps its session.
+      el!.remove();
+      document.body.append(el!);
+      await task();
+      expect(openChannels(clientId)).to.equal(1);
+
+      // Gone, with nobody logged in: the session is released.
+      el!.remove();
+      await task();
+      expect(openChannels(clientId)).to.equal(0);
+      // Back: a new session, which works.
+      document.body.append(el!);
+      await el!.updateComplete;
+      expect(await refused(el!)).to.equal('config_invalid');
+      expect(openChannels(clientId)).to.equal(1);
+
+      // Logged in (a session restored from sessionStorage): kept while no element shows it.
+      const stored = freshClientId();
+      const config = resolveConfig({ issuer: ISSUER, clientId: stored, storage: 'session' }, location);
+      sessionStorage.setItem(`closo-login:${encodeURIComponent(stored)}:session:${config.issuer}|`, JSON.stringify({
+        accessToken: 'at', tokenType: 'Bearer', expiresAt: Date.now() + 3_600_000, scope: 'openid', audience: null,
+        idToken: 'id', claims: { iss: ISSUER, sub: 'u', aud: stored, exp: 0, iat: 0 }, refreshToken: null, sessionId: 's', generation: 0,
+      }));
+      const [logged] = mount({ issuer: ISSUER, 'client-id': stored, storage: 'session' });
+      await until(() => logged!.authenticated);
+      logged!.remove();
+      await task();
+      expect(openChannels(stored)).to.equal(1);
+      document.body.append(logged!);
+      await logged!.updateComplete;
+      expect(logged!.authenticated).to.equal(true);
+    } finally {
+      window.BroadcastChannel = Original;
+    }
+  });
+
   it('reports an error response with auth-error, cleans the URL and shows the description as text', async () => {
     const clientId = freshClientId();
     const network = fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json(metadata) });

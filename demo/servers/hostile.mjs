@@ -6,6 +6,7 @@
 //     iss: 'wrong' | 'missing' | 'duplicate', error: '<oauth error>' (keeps the code too when keepCode),
 //     errorDescription, keepCode, extra: { name: value },
 //     tokenInQuery: true (an access_token) | 'id_token' | 'access_token', fragment: true,
+//     implicit: true (tokens in the fragment and no code, as an implicit-flow provider answers),
 //     hang: true (the authorization endpoint never answers),
 //     frameRefused: true (it answers with a login page that refuses to be framed) }
 // faults.token: the token endpoint's answer
@@ -51,7 +52,12 @@ export function tamperAuthorizationResponse(location, fault, issuer) {
     const name = typeof fault.tokenInQuery === 'string' ? fault.tokenInQuery : 'access_token';
     params.set(name, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJpbmplY3RlZCJ9.');
   }
-  if (fault.fragment) {
+  if (fault.implicit) {
+    params.delete('code');
+    params.set('access_token', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJpbmplY3RlZCJ9.');
+    params.set('token_type', 'Bearer');
+  }
+  if (fault.fragment || fault.implicit) {
     url.hash = params.toString();
     url.search = '';
   }

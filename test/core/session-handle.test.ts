@@ -1,8 +1,8 @@
 import { expect } from '@esm-bundle/chai';
 import { resolveConfig, type LoginOptions } from '../../src/core/config.js';
 import { sessionFor } from '../../src/core/session-handle.js';
-import type { SessionChange } from '../../src/core/session/session.js';
 import { AUDIENCE, ISSUER } from '../support/responses.js';
+import type { SessionChange } from '../../src/core/session-contract.js';
 
 const page = { origin: 'https://app.example.com', pathname: '/account' };
 
@@ -110,6 +110,21 @@ describe('SessionHandle: the session loads when it is needed', () => {
     await until(() => restored.tokens !== null);
     expect(restored.tokens?.accessToken).to.equal('at');
     expect(changes.map((c) => c.type)).to.deep.equal(['token']);
+  });
+
+  it('loads for every parameter that makes a URL an answer, in the query or the fragment: code, error, and tokens (to refuse them)', async () => {
+    for (const name of ['code', 'error', 'access_token', 'id_token', 'token', 'refresh_token']) {
+      for (const url of [`${here}?${name}=x&state=y`, `${here}#state=y&${name}=x`]) {
+        const handle = sessionFor(configOf(base()));
+        handle.start(url);
+        await until(() => handle.loaded).catch(() => { throw new Error(`not loaded for ${url}`); });
+      }
+    }
+    // Not an answer: a parameter that merely ends in one of those names.
+    const other = sessionFor(configOf(base()));
+    other.start(`${here}?postcode=x&mytoken=y#section`);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(other.loaded).to.equal(false);
   });
 
   it('is busy at once when a login is asked for while its code loads', async () => {

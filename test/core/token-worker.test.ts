@@ -17,7 +17,8 @@ function startVault(binding: unknown = { tokenEndpoint: TOKEN, revocationEndpoin
     });
   });
   worker.postMessage({ binding });
-  const ask = (url: string, params: Record<string, string>, headers: Record<string, string> = {}) => new Promise<Answer & { json: Record<string, any> }>((resolve) => {
+  /** Sends a request; `params` as a record, or as form text (which may repeat a parameter). */
+  const ask = (url: string, params: Record<string, string> | string, headers: Record<string, string> = {}) => new Promise<Answer & { json: Record<string, any> }>((resolve) => {
     const mine = ++id;
     worker.addEventListener('message', function listen(event) {
       if (event.data?.id !== mine) return;
@@ -76,6 +77,40 @@ describe('token-worker', () => {
     ]);
     // The handle was never sent, so it still works.
     expect((await vault.ask(TOKEN, refreshGrant(handle))).status).to.equal(200);
+  });
+
+  it('refuses a request that repeats a parameter (RFC 6749 §3.2), and sends nothing', async () => {
+    vault = startVault();
+    await vault.ready;
+    const handle = (await vault.ask(TOKEN, codeGrant)).json['refresh_token'] as string;
+    const form = (pairs: [string, string][]) => new URLSearchParams(pairs).toString();
+    const refusals = await Promise.all([
+      // the handle twice: the worker would put the token in once, the other copy going as it came
+      vault.ask(TOKEN, form([['grant_type', 'refresh_token'], ['refresh_token', handle], ['refresh_token', handle], ['client_id', CLIENT]])),
+      // two grant types: the worker checks one, the endpoint may read the other
+      vault.ask(TOKEN, form([['grant_type', 'refresh_token'], ['grant_type', 'authorization_code'], ['refresh_token', handle], ['client_id', CLIENT]])),
+      vault.ask(TOKEN, form([['grant_type', 'refresh_token'], ['refresh_token', handle], ['client_id', CLIENT], ['scope', 'a'], ['scope', 'b']])),
+    ]);
+    for (const refusal of refusals) {
+      expect([refusal.status, refusal.json['error'], refusal.json['error_description']]).to.deep.equal([400, 'invalid_request', 'A parameter is repeated.']);
+      expect(refusal.json).not.to.have.property('received');
+    }
+    // Nothing was sent: the handle is unspent.
+    expect((await vault.ask(TOKEN, refreshGrant(handle))).status).to.equal(200);
+  });
+
+  it('sends one request per refresh token at a time: a second use while the first is under way is refused unsent', async () => {
+    vault = startVault();
+    await vault.ready;
+    const handle = (await vault.ask(TOKEN, codeGrant)).json['refresh_token'] as string;
+    const [first, second] = await Promise.all([vault.ask(TOKEN, refreshGrant(handle)), vault.ask(TOKEN, refreshGrant(handle))]);
+    expect(first.status).to.equal(200);
+    expect(first.json['received']['refresh_token']).to.match(/^rt-secret-\d+$/);
+    expect([second.status, second.json['error']]).to.deep.equal([400, 'temporarily_unavailable']);
+    expect(second.json).not.to.have.property('received');
+    // The first use rotated the token: the old handle is spent, the new one works.
+    expect((await vault.ask(TOKEN, refreshGrant(handle))).json['error']).to.equal('invalid_grant');
+    expect((await vault.ask(TOKEN, refreshGrant(first.json['refresh_token'] as string))).status).to.equal(200);
   });
 
   it('revokes with the refresh token and forgets it; forget drops a handle without a request', async () => {

@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DEMO_USER, isAuthorizeRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
-const CDN_URL = 'https://cdn.jsdelivr.net/npm/closo-login@0.1.0/dist/closo-login.min.js';
+const CDN_DIR = 'https://cdn.jsdelivr.net/npm/closo-login@0.1.0/dist/';
+const CDN_URL = `${CDN_DIR}closo-login.min.js`;
+/** The files of this build and their hashes, for the placeholders of examples that pin them. */
+const dist = new URL('../../dist/', import.meta.url);
+const integrity = JSON.parse(readFileSync(new URL('integrity.json', dist), 'utf8'));
+const sessionFile = Object.keys(integrity).find((name) => name.startsWith('closo-login-session-'));
 const CMS_CALLBACK = 'https://blog.example/login-callback';
 
 const root = new URL('../../', import.meta.url);
@@ -24,7 +29,10 @@ const themingCss = /^<!-- runnable css: theming -->\n```css\n([\s\S]*?)\n```/m.e
 const dir = mkdtempSync(join(tmpdir(), 'closo-readme-'));
 for (const [name, code] of Object.entries(examples)) {
   let local = code
-    .replaceAll(CDN_URL, '/dist/closo-login.min.js')
+    // A file pinned with its hash from integrity.json: the placeholders become this build's name and hash.
+    .replaceAll(`${CDN_DIR}closo-login-session-<hash>.min.js`, `${CDN_DIR}${sessionFile}`)
+    .replace(/((?:href|src)="[^"]*\/dist\/([^"]+)"[^>]*?integrity=")sha384-…from integrity\.json…"/g, (_, tag, file) => `${tag}${integrity[file]}"`)
+    .replaceAll(CDN_DIR, '/dist/')
     .replaceAll(CMS_CALLBACK, '{{origin}}/readme/cms-callback.html')
     .replace(/domain="example\.\w+\.auth0\.com"/g, 'issuer="{{issuer}}"')
     .replaceAll('client-id="yourClientId"', 'client-id="{{clientId}}"');
@@ -55,7 +63,7 @@ const url = (name) => `${env.origin}/readme/${name}.html`;
 describe('documentation examples', () => {
   it('are all here', () => {
     assert.equal(found.length, Object.keys(examples).length, 'each example has its own name');
-    assert.deepEqual(Object.keys(examples).sort(), ['cms-article', 'cms-callback', 'error-messages', 'labels', 'page', 'quick']);
+    assert.deepEqual(Object.keys(examples).sort(), ['cms-article', 'cms-callback', 'error-messages', 'labels', 'modulepreload', 'page', 'quick']);
     assert.ok(themingCss, 'the theming CSS');
     for (const code of Object.values(examples)) assert.ok(code.includes(CDN_URL), 'every example loads the drop-in file from the CDN');
   });
@@ -94,6 +102,25 @@ describe('documentation examples', () => {
     if (!popup.isClosed()) await popup.waitForEvent('close');
     assert.equal(page.url(), url('cms-article'));
     assert.equal(env.requests(since, isAuthorizeRequest)[0].params.redirect_uri, url('cms-callback'));
+  });
+
+  it('a faster callback page: the session\'s file, pinned and preloaded, is fetched once, beside the first file', async () => {
+    assert.doesNotMatch(readFileSync(join(dir, 'modulepreload.html'), 'utf8'), /<hash>|…/, 'every placeholder was filled in');
+    const page = await env.newPage();
+    await page.goto(url('modulepreload'));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const sessionRequests = [];
+    page.on('request', (request) => { if (request.url().endsWith(`/dist/${sessionFile}`)) sessionRequests.push(request.url()); });
+    await logInAtProvider(page);
+    const [token] = await waitForEvents(page, 'token');
+    assert.ok(token.detail.accessToken);
+    assert.equal(sessionRequests.length, 1, 'the preloaded file is the one the element imports');
+    // Asked for before the first file had even arrived, let alone run.
+    const timing = await page.evaluate((name) => {
+      const entry = (suffix) => performance.getEntriesByType('resource').find((e) => e.name.endsWith(suffix));
+      return { session: entry(name).startTime, entry: entry('/dist/closo-login.min.js').responseEnd };
+    }, `/dist/${sessionFile}`);
+    assert.ok(timing.session < timing.entry, JSON.stringify(timing));
   });
 
   it('in another language: translated labels and ui_locales', async () => {

@@ -24,6 +24,8 @@ const badResponses = [
   ['iss missing though advertised (A10)', { authorization: { iss: 'missing' } }, 'iss_mismatch'],
   ['access_token in the query (A15)', { authorization: { tokenInQuery: true } }, 'authorization_failed'],
   ['response in the fragment', { authorization: { fragment: true } }, 'authorization_failed'],
+  // No code: only the token parameters tell the first load that this URL is an answer to refuse and clean.
+  ['tokens in the fragment and no code (an implicit-flow answer)', { authorization: { implicit: true } }, 'authorization_failed'],
   ['huge parameter', { authorization: { extra: { padding: 'x'.repeat(10_000) } } }, 'authorization_failed'],
   ['error with the iss of another issuer', { authorization: { error: 'access_denied', iss: 'wrong' } }, 'iss_mismatch'],
   ['iss duplicated', { authorization: { iss: 'duplicate' } }, 'iss_mismatch'],

@@ -1,10 +1,10 @@
 import { expect } from '@esm-bundle/chai';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { resolveConfig } from '../../../src/core/config.js';
-import type { IdTokenClaims, TokenSet } from '../../../src/core/session/token-set.js';
 import { refreshTokens } from '../../../src/core/session/refresh.js';
 import { CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, signJwt, type Answer } from '../../support/responses.js';
 import { rejection } from '../../support/assertions.js';
+import type { IdTokenClaims, TokenSet } from '../../../src/core/session-contract.js';
 
 const config = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID }, { origin: 'https://app.example.com', pathname: '/' });
 
@@ -62,6 +62,28 @@ describe('refreshTokens', () => {
     const idToken = await signJwt(idTokenClaims('n-1', { iss: 'https://evil.example/' }));
     const error = await rejection(refreshTokens(config, current, tenant(() => json({ access_token: 'a', token_type: 'Bearer', id_token: idToken }))));
     expect(error.code).to.equal('id_token_invalid');
+  });
+
+  it('refuses a new ID token issued to another client (azp, OpenID Connect Core §3.1.3.7), whose aud still names this one', async () => {
+    const answer = async (azp: string) => json({ access_token: 'a', token_type: 'Bearer', id_token: await signJwt(idTokenClaims('n-1', { azp })) });
+    const error = await rejection(refreshTokens(config, current, tenant(() => answer('another-client'))));
+    expect([error.code, error.message]).to.deep.equal(['id_token_invalid', 'The ID token was rejected: it was issued to another client (azp).']);
+    clearDiscoveryCache();
+    expect((await refreshTokens(config, current, tenant(() => answer(CLIENT_ID)))).claims.azp).to.equal(CLIENT_ID);
+  });
+
+  it('keeps an Auth0 Organization session to its organization: a new ID token for another one is refused', async () => {
+    const inOrganization: TokenSet = { ...current, organization: 'org_acme' };
+    const answer = async (org: Record<string, unknown>) => json({ access_token: 'a', token_type: 'Bearer', id_token: await signJwt(idTokenClaims('n-1', org)) });
+    for (const org of [{ org_id: 'org_other' }, {}]) {
+      clearDiscoveryCache();
+      const error = await rejection(refreshTokens(config, inOrganization, tenant(() => answer(org))));
+      expect(error.code, JSON.stringify(org)).to.equal('id_token_invalid');
+      expect(error.message).to.contain('not for the organization "org_acme"');
+    }
+    clearDiscoveryCache();
+    const renewed = await refreshTokens(config, inOrganization, tenant(() => answer({ org_id: 'org_acme' })));
+    expect([renewed.claims['org_id'], renewed.organization]).to.deep.equal(['org_acme', 'org_acme']);
   });
 
   it('turns invalid_grant (expired, revoked, reused) into login_required', async () => {

@@ -1,11 +1,13 @@
 import { expect } from '@esm-bundle/chai';
+import type { LoginConfig } from '../../../src/core/config.js';
 import type { AuthError } from '../../../src/core/errors.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { Renewal, type RenewalHost } from '../../../src/core/session/renewal.js';
-import type { IdTokenClaims, StoredSession } from '../../../src/core/session/token-set.js';
 import { rejection } from '../../support/assertions.js';
 import { ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, type Answer } from '../../support/responses.js';
+import { ISSUER as SILENT_ISSUER, answer, authorizationFrame, configWith, provider, responseUrl } from '../../support/silent-provider.js';
 import { config } from '../../support/tenant.js';
+import type { IdTokenClaims, StoredSession } from '../../../src/core/session-contract.js';
 
 const session = (overrides: Partial<StoredSession> = {}): StoredSession => ({
   accessToken: 'at-0', tokenType: 'Bearer', expiresAt: Date.now() + 60_000, scope: 'openid offline_access', audience: null,
@@ -13,13 +15,13 @@ const session = (overrides: Partial<StoredSession> = {}): StoredSession => ({
   sessionId: `s-${Math.random()}`, generation: 0, ...overrides,
 });
 
-/** A host that records what renewal does to the session. */
-function host(start: StoredSession, token: Answer) {
+/** A host that records what renewal does to the session; `on` another provider than the tenant's (a silent sign-in's). */
+function host(start: StoredSession, token: Answer, on?: { config: LoginConfig; network: ReturnType<typeof fakeFetch> }) {
   let current: StoredSession | null = start;
   const log: string[] = [];
-  const network = fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json(metadata), [metadata.token_endpoint]: token });
+  const network = on?.network ?? fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json(metadata), [metadata.token_endpoint]: token });
   const value: RenewalHost = {
-    config,
+    config: on?.config ?? config,
     key: `renewal-test-${Math.random()}`,
     current: () => current,
     catchUp: () => {},
@@ -69,6 +71,32 @@ describe('Renewal', () => {
     expect(answer?.accessToken).to.equal('api2-at');
     expect(after).to.include({ accessToken: 'at-0', refreshToken: 'rt-1', generation: 1 });
     expect(h.log).to.deep.equal(['adopt 1 shared=true announce=false']);
+  });
+
+  it('renews a session without a refresh token by silent sign-in, and only for the same user (OpenID Connect Core §12.2)', async () => {
+    const silently = async (claims: Record<string, unknown>) => {
+      const tenant = provider(claims);
+      const h = host(session({ refreshToken: null, claims: idTokenClaims('n', { iss: SILENT_ISSUER }) as unknown as IdTokenClaims }), () => json({}), { config: configWith({ silent: true, scope: 'openid profile email' }), network: tenant.network });
+      const arrived = authorizationFrame();
+      const renewed = make(h).renew();
+      renewed.catch(() => {});
+      const { frame, request } = await arrived;
+      tenant.setNonce(request.searchParams.get('nonce')!);
+      answer(frame, responseUrl({ code: 'good', state: request.searchParams.get('state')!, iss: SILENT_ISSUER }));
+      return { h, renewed, tenant };
+    };
+    const same = await silently({});
+    expect((await same.renewed).claims.sub).to.equal('auth0|unit-user');
+    expect(same.h.log).to.deep.equal(['adopt 1 shared=false announce=true']);
+
+    clearDiscoveryCache();
+    const other = await silently({ sub: 'auth0|someone-else' });
+    const error = await rejection(other.renewed);
+    expect(error.code).to.equal('id_token_invalid');
+    expect(error.message).to.contain('another issuer or user than the session');
+    expect(other.tenant.tokenRequests(), 'the code was redeemed, its tokens refused').to.have.length(1);
+    expect(other.h.log).to.deep.equal(['end everywhere=false', 'fail id_token_invalid']);
+    expect(other.h.current()).to.equal(null);
   });
 
   it('does not renew what cannot be renewed: no refresh token and no silent sign-in', async () => {

@@ -2,10 +2,12 @@ import { expect } from '@esm-bundle/chai';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { resolveConfig } from '../../../src/core/config.js';
 import { startLogin } from '../../../src/core/session/redirect-login.js';
-import { Session, type SessionChange } from '../../../src/core/session/session.js';
+import { Session } from '../../../src/core/session/session.js';
 import { readPendingLogin, type PendingLogin } from '../../../src/core/session/pending-login.js';
 import { rejection } from '../../support/assertions.js';
 import { ISSUER, clearClosoStorage, fakeFetch, json, metadata, tokenResponse, type SeenRequest } from '../../support/responses.js';
+import type { SessionChange } from '../../../src/core/session-contract.js';
+import { ISSUER as SILENT_ISSUER, answer, authorizationFrame, configWith, frames, provider, responseUrl } from '../../support/silent-provider.js';
 
 const startUrl = location.href;
 
@@ -124,6 +126,37 @@ describe('Session', () => {
     clearDiscoveryCache();
   });
 
+  it('tries a silent sign-in once per page, also when its session is made again after being disposed', async () => {
+    const config = configWith({ silent: true, scope: 'openid profile' });
+    const arrived = authorizationFrame();
+    const first = new Session(config, provider().network);
+    const outcomes: string[] = [];
+    first.subscribe((change) => outcomes.push(change.type === 'error' ? change.error.code : change.type));
+    first.start(location.href);
+    const { frame, request } = await arrived;
+    expect(frames()).to.have.length(1);
+    answer(frame, responseUrl({ error: 'login_required', state: request.searchParams.get('state')!, iss: SILENT_ISSUER }));
+    for (const end = Date.now() + 3000; !outcomes.includes('login_required') && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+    expect(outcomes).to.deep.equal(['busy', 'login_required']);
+    expect(first.dispose(), 'nobody is logged in, nothing is under way').to.equal(true);
+    const again = new Session(config, provider().network);
+    again.start(location.href);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(frames(), 'no second silent sign-in').to.have.length(0);
+    expect(again.busy).to.equal(false);
+    again.dispose();
+  });
+
+  it('is disposed only once nobody is logged in and nothing is under way', async () => {
+    const session = new Session(resolveConfig({ issuer: ISSUER, clientId: `dispose-${Math.random()}` }, location), fakeFetch({}));
+    const login = session.login({ authorizationParams: { prompt: 'login' } });
+    login.catch(() => {});
+    expect(session.busy).to.equal(true);
+    expect(session.dispose(), 'busy: a login is under way').to.equal(false);
+    await rejection(login); // discovery fails: network_error
+    expect(session.dispose()).to.equal(true);
+  });
+
   it('answers login_required when nobody is logged in', async () => {
     const { session } = open(() => json({}));
     expect((await rejection(session.getAccessToken())).code).to.equal('login_required');
@@ -156,7 +189,7 @@ describe('Session', () => {
     document.body.append(frame);
     try {
       const { Session: FramedSession } = await (frame.contentWindow as unknown as { eval(code: string): Promise<{ Session: typeof Session }> })
-        .eval(`import(${JSON.stringify(new URL('../../src/core/session.ts', import.meta.url).href)})`);
+        .eval(`import(${JSON.stringify(new URL('../../../src/core/session/session.ts', import.meta.url).href)})`);
       const config = resolveConfig({ issuer: ISSUER, clientId: clientId() }, location);
       const framed = new FramedSession(config, {});
       // The frame's own realm: its AuthError is another class, so the error is checked by name and code.

@@ -1,59 +1,11 @@
 import { expect } from '@esm-bundle/chai';
-import { resolveConfig } from '../../../src/core/config.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { silentLogin } from '../../../src/core/session/silent-login.js';
 import { rejection } from '../../support/assertions.js';
-import { CLIENT_ID, clearClosoStorage, fakeFetch, json, metadata, tokenResponse, type SeenRequest } from '../../support/responses.js';
-
-// The provider runs on this test server under another origin (127.0.0.1 next to the page's
-// localhost: loopback http, as for a development issuer), so that its authorization endpoint and
-// the redirect URI are pages the frame really loads, the first one cross-origin. The test plays
-// the provider by sending the frame on to the redirect URI with an answer; the provider's other
-// endpoints go through the fetch seam.
-const PAGE_PATH = '/test/support/blank.html';
-const ISSUER = `http://127.0.0.1:${location.port}/`;
-const AUTHORIZE = `${ISSUER.slice(0, -1)}${PAGE_PATH}`;
-const REDIRECT_URI = `${location.origin}${PAGE_PATH}`;
-const TOKEN_ENDPOINT = `${ISSUER}oauth/token`;
-/** The wait when the test answers: short, yet long enough for the pages to load on a busy machine. */
-const ANSWER_MS = 4000;
-const config = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID, redirectUri: REDIRECT_URI }, location);
-
-/** The provider: discovery, and a token endpoint that redeems the code `good` for the nonce of the request it saw. */
-function provider() {
-  let nonce = '';
-  const network = fakeFetch({
-    [`${ISSUER}.well-known/openid-configuration`]: () => json({
-      ...metadata, // its jwks_uri: https, served by fakeFetch
-      issuer: ISSUER,
-      authorization_endpoint: AUTHORIZE,
-      token_endpoint: TOKEN_ENDPOINT,
-    }),
-    [TOKEN_ENDPOINT]: (request: SeenRequest) =>
-      (request.body?.get('code') === 'good' ? tokenResponse(nonce, {}, { iss: ISSUER }) : json({ error: 'invalid_grant' }, 400)),
-  });
-  const tokenRequests = () => network.seen.filter((r) => r.url === TOKEN_ENDPOINT);
-  return { network, tokenRequests, setNonce: (value: string) => { nonce = value; } };
-}
-
-const frames = () => [...document.querySelectorAll('iframe')];
-
-/** The silent sign-in frame once it has loaded the authorization request (on the provider's origin: read from its src), and that request. */
-function authorizationFrame(): Promise<{ frame: HTMLIFrameElement; request: URL }> {
-  return new Promise((resolve) => {
-    const observer = new MutationObserver(() => {
-      const frame = frames()[0];
-      if (!frame) return;
-      observer.disconnect();
-      frame.addEventListener('load', () => resolve({ frame, request: new URL(frame.src) }), { once: true });
-    });
-    observer.observe(document.body, { childList: true, subtree: true });
-  });
-}
-
-/** The provider's answer: the frame goes on to `url`, as a redirect from the provider would send it. */
-const answer = (frame: HTMLIFrameElement, url: string) => frame.contentWindow!.location.replace(url);
-const responseUrl = (params: Record<string, string>, base = REDIRECT_URI) => `${base}?${new URLSearchParams(params)}`;
+import { CLIENT_ID, clearClosoStorage, fakeFetch } from '../../support/responses.js';
+import {
+  ANSWER_MS, AUTHORIZE, ISSUER, REDIRECT_URI, answer, authorizationFrame, frames, provider, responseUrl, silentConfig as config,
+} from '../../support/silent-provider.js';
 
 describe('silentLogin', () => {
   beforeEach(() => { clearClosoStorage(); clearDiscoveryCache(); });

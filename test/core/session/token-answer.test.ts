@@ -1,14 +1,17 @@
 import { expect } from '@esm-bundle/chai';
+import { resolveConfig } from '../../../src/core/config.js';
 import { completeLogin } from '../../../src/core/session/callback.js';
+import { takePendingLogin } from '../../../src/core/session/pending-login.js';
+import { startLogin } from '../../../src/core/session/redirect-login.js';
 import { AuthError } from '../../../src/core/errors.js';
 import { assertAudience } from '../../../src/core/session/token-answer.js';
 import type { PendingLogin } from '../../../src/core/session/pending-login.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { rejection } from '../../support/assertions.js';
 import {
-  AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, idTokenClaims, json, jwks, metadata, signJwt, tokenResponse, type Answer,
+  AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, jwks, metadata, signJwt, tokenResponse, type Answer,
 } from '../../support/responses.js';
-import { begin, config, loginFailsWith, response, tenant } from '../../support/tenant.js';
+import { begin, config, loginFailsWith, page, response, tenant } from '../../support/tenant.js';
 
 // The checks on a code exchange's answer, reached as the callback reaches them (completeLogin).
 // Refresh answers: refresh.test.ts.
@@ -73,6 +76,28 @@ describe('token answers: code exchange', () => {
       const error = await rejection(completeLogin(config, pending, response({ code: 'c', state: pending.state, iss: ISSUER }), network));
       expect(error.code, JSON.stringify(claims)).to.equal('id_token_invalid');
     }
+  });
+
+  it('compares iss exactly with the discovered issuer, though discovery took the configured issuer spelled without its slash', async () => {
+    // The page wrote the Auth0 issuer without its trailing slash; the metadata, and so the issuer, has it.
+    const written = resolveConfig({ issuer: ISSUER.slice(0, -1), clientId: CLIENT_ID, audience: AUDIENCE, redirectUri: 'https://app.example.com/callback' }, page);
+    const complete = async (idTokenIss: string, responseIss: string) => {
+      clearClosoStorage();
+      clearDiscoveryCache();
+      let nonce = '';
+      const network = fakeFetch({
+        [`${written.issuer}/.well-known/openid-configuration`]: () => json(metadata),
+        [metadata.token_endpoint]: () => tokenResponse(nonce, {}, { iss: idTokenIss }),
+      });
+      const url = await startLogin(written, { returnTo: '/' }, network);
+      const pending = takePendingLogin(CLIENT_ID, url.searchParams.get('state')!)!;
+      nonce = pending.nonce;
+      return completeLogin(written, pending, response({ code: 'c', state: pending.state, iss: responseIss }), network);
+    };
+    expect((await complete(ISSUER, ISSUER)).claims.iss).to.equal(ISSUER);
+    // The configured spelling is not the issuer's: neither the ID token nor the response may use it.
+    expect((await rejection(complete(written.issuer, ISSUER))).code).to.equal('id_token_invalid');
+    expect((await rejection(complete(ISSUER, written.issuer))).code).to.equal('iss_mismatch');
   });
 
   it('fetches the signing keys at login, so the callback needs only the token request', async () => {
