@@ -24,6 +24,8 @@ const version = (name) => JSON.parse(readFileSync(here(`../node_modules/${name}/
 // --- bundles, all with esbuild --bundle --minify, and the pages that load them -------------
 const LIBS = {
   'closo-login': { script: '/dist/closo-login.min.js', driver: 'closo.js', element: true },
+  // The same page with the modulepreload line docs/getting-started.md gives: the session's file loads beside the first.
+  'closo-login-modulepreload': { script: '/dist/closo-login.min.js', driver: 'closo.js', element: true, preload: true },
   // The same drop-in built as one file (issue 13's baseline): the callback page of the split build must be no slower.
   'closo-login-one-file': { script: '/bench/closo-login.one-file.min.js', driver: 'closo.js', element: true },
   // The refresh token kept in the page (no Worker), as before issue 12: the renewal time next to the worker's.
@@ -56,10 +58,11 @@ await oneFile.write({ ...dropIn.output, dir: site, entryFileNames: 'closo-login.
 // The vault worker beside the one-file build and the esbuild bundles, which start it from './token-worker.js'.
 copyFileSync(here('../dist/core/token-worker.js'), `${site}token-worker.js`);
 writeFileSync(`${site}no-worker.js`, '// The in-page variant: no Worker, so closo-login keeps its refresh token in the page.\nwindow.Worker = undefined;\n');
-const page = (title, scripts, body = '') => `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title>\n${scripts.map((s) => `<script type="module" src="${s}"></script>`).join('\n')}\n</head>\n<body data-issuer="{{issuer}}" data-client-id="{{clientId}}" data-audience="{{audience}}"${body}</body></html>\n`;
+const sessionFile = readdirSync(here('../dist')).find((name) => /^closo-login-session-.+\.min\.js$/.test(name));
+const page = (title, scripts, body = '', preload = false) => `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${title}</title>\n${preload ? `<link rel="modulepreload" href="/dist/${sessionFile}">\n` : ''}${scripts.map((s) => `<script type="module" src="${s}"></script>`).join('\n')}\n</head>\n<body data-issuer="{{issuer}}" data-client-id="{{clientId}}" data-audience="{{audience}}"${body}</body></html>\n`;
 for (const [name, lib] of Object.entries(LIBS)) {
   const element = lib.element ? `><closo-login headless issuer="{{issuer}}" client-id="{{clientId}}" audience="{{audience}}" ${lib.attributes ?? ''}></closo-login>` : '>';
-  writeFileSync(`${site}${name}.html`, page(name, [...(lib.before ? [lib.before] : []), ...(lib.script ? [lib.script] : []), `/bench/${lib.driver}`], element));
+  writeFileSync(`${site}${name}.html`, page(name, [...(lib.before ? [lib.before] : []), ...(lib.script ? [lib.script] : []), `/bench/${lib.driver}`], element, lib.preload));
 }
 const COUNTS = [1, 10, 100, 1000];
 for (const count of COUNTS) writeFileSync(`${site}many-${count}.html`, page(`${count} elements`, ['/bench/many.js'], ` data-count="${count}">`));
@@ -81,7 +84,7 @@ const sizesOf = (files) => files.map(sizeOf).reduce((a, b) => ({ min: a.min + b.
 const dropInFiles = readdirSync(here('../dist')).filter((name) => /^closo-login.*\.min\.js$/.test(name)).map((name) => here(`../dist/${name}`));
 const sizes = {
   'closo-login: first load': { ...sizeOf(here('../dist/closo-login.min.js')), note: 'a page with a logged-out element: dist/closo-login.min.js (rollup + terser)' },
-  'closo-login: callback page': { ...sizesOf(dropInFiles), note: `a page that logs someone in: all files (${dropInFiles.length}: entry, session, worker starter, worker)` },
+  'closo-login: callback page': { ...sizesOf(dropInFiles), note: `a page that logs someone in: all files (${dropInFiles.length}: entry, session, worker)` },
   'closo-login: one file': { ...sizeOf(`${site}closo-login.one-file.min.js`), note: 'the same build as one file (the baseline of the split)' },
   'closo-login (npm, esbuild)': { ...sizeOf(`${site}closo-bundled.js`), note: 'import \'closo-login\' + driver' },
   'auth0-spa-js': { ...sizeOf(`${site}auth0.js`), note: 'createAuth0Client + driver' },
