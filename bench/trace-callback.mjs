@@ -87,6 +87,10 @@ for (const e of traceEvents) {
   if (e.ts > t0 && e.name === 'WorkerScriptFetcher CreateAndStart' && e.ph === 'b') rows.push([e.ts, `${ms(e.ts)}           worker   new Worker()`]);
   if (e.ts > t0 && e.pid === main.pid && (e.cat ?? '').includes('user_timing') && e.name === 'token event') rows.push([e.ts, `${ms(e.ts)}           page     token event`]);
 }
+// The worker's thread: its first message handled is the page's binding; it then answers "ready".
+const workerThread = traceEvents.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === main.pid && /DedicatedWorker/.test(e.args?.name ?? ''));
+const firstCall = workerThread && traceEvents.find((e) => e.ts > t0 && e.pid === main.pid && e.tid === workerThread.tid && e.name === 'FunctionCall');
+if (firstCall) rows.push([firstCall.ts, `${ms(firstCall.ts)}           worker   handles its first message (the binding), then answers ready`]);
 rows.sort((a, b) => a[0] - b[0]);
 console.log(`The callback page, traced (${process.env.PRELOAD ? 'with' : 'without'} modulepreload; ms from the navigation to the redirect URL):`);
 for (const [, row] of rows) console.log(row);
