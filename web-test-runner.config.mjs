@@ -30,9 +30,7 @@ const sourcesAsJs = (context, next) => {
 export default {
   files: ['test/*.test.ts', 'test/core/**/*.test.ts'],
   nodeResolve: true,
-  // An endpoint that answers 204 No Content: navigating to it leaves the test page where it is,
-  // as a provider's 204, a download or a cancelled navigation would (redirect-login's watchdog).
-  middleware: [(context, next) => (context.path === '/no-content' ? void (context.status = 204) : next()), echoEndpoints, sourcesAsJs],
+  middleware: [echoEndpoints, sourcesAsJs],
   plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' })],
   browsers: [
     playwrightLauncher({

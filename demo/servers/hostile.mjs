@@ -7,7 +7,7 @@
 //     errorDescription, keepCode, extra: { name: value },
 //     tokenInQuery: true (an access_token) | 'id_token' | 'access_token', fragment: true,
 //     implicit: true (tokens in the fragment and no code, as an implicit-flow provider answers),
-//     hang: true (the authorization endpoint never answers),
+//     hang: true (the authorization endpoint never answers), noContent: true (it answers 204: the browser stays),
 //     frameRefused: true (it answers with a login page that refuses to be framed) }
 // faults.token: the token endpoint's answer
 //   { status, body, type }                 answer this instead (the code is not redeemed)

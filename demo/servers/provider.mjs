@@ -422,6 +422,9 @@ export async function startProvider({
       if (faults.authorization?.hang && url.pathname === '/authorize') {
         return undefined; // never answers; the socket closes with the server
       }
+      if (faults.authorization?.noContent && url.pathname === '/authorize') {
+        return res.writeHead(204).end(); // the browser stays on the page that sent it
+      }
       if (faults.authorization?.frameRefused && url.pathname === '/authorize') {
         // A login page that refuses to be framed, as some SSO servers answer prompt=none with nobody logged in.
         res.writeHead(200, { 'content-type': 'text/html', 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'" });

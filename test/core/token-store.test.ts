@@ -8,8 +8,8 @@ const configFor = (storage: LoginOptions['storage']) =>
   resolveConfig({ issuer: 'https://tenant.example.com/', clientId: 'store-client', audience: 'https://api.example.com', storage }, page);
 
 const session: StoredSession = {
-  accessToken: 'at', tokenType: 'Bearer', expiresAt: 1, scope: 'openid', audience: 'https://api.example.com',
-  idToken: 'id', claims: { iss: 'i', sub: 's', aud: 'a', exp: 1, iat: 1 }, refreshToken: 'rt', sessionId: 'sid', generation: 3,
+  accessToken: 'at-secret-3f1a', tokenType: 'Bearer', expiresAt: 1, scope: 'openid', audience: 'https://api.example.com',
+  idToken: 'id', claims: { iss: 'i', sub: 's', aud: 'a', exp: 1, iat: 1 }, refreshToken: 'rt-secret-9c2e', sessionId: 'sid', generation: 3,
 };
 
 const everything = () => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage });
@@ -21,7 +21,9 @@ describe('tokenStore', () => {
     const store = tokenStore(configFor('memory'));
     store.save(session);
     expect(store.load()).to.equal(null);
-    expect(everything()).not.to.contain('rt');
+    // Distinct values: other scripts (the test runner's among them) keep their own things in storage.
+    expect(everything()).not.to.contain('rt-secret-9c2e');
+    expect(everything()).not.to.contain('at-secret-3f1a');
   });
 
   it('session and local keep the session in their storage area only, keyed by client', () => {

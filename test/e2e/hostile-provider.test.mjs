@@ -170,6 +170,20 @@ describe('hostile token endpoint and ID tokens', () => {
     assert.equal(await result.page.getByRole('button', { name: 'Log in' }).isEnabled(), true);
   });
 
+  it('an authorization endpoint that answers 204 (the browser stays) ends in timeout: busy until then, the button usable after', async () => {
+    env.provider.faults.authorization = { noContent: true };
+    const page = await env.newPage();
+    await page.goto(`${env.origin}/fixtures/hostile.html`);
+    const login = page.locator('closo-login');
+    await login.getByRole('button', { name: 'Log in' }).click();
+    await login.getByRole('button', { name: 'Logging in…' }).waitFor();
+    const [error] = await waitForEvents(page, 'auth-error');
+    assert.deepEqual([error.detail.code, error.detail.message], ['timeout', 'The browser did not open the login page.']);
+    assert.equal(new URL(page.url()).pathname, '/fixtures/hostile.html');
+    assert.equal(await login.getByRole('button', { name: 'Log in' }).isEnabled(), true);
+    assert.deepEqual((await events(page)).filter((e) => e.type === 'auth-error').map((e) => e.detail.code), ['timeout']);
+  });
+
   it('accepts token_type in any case (C5), a numeric-string expires_in and a slow answer', async () => {
     Object.assign(env.provider.faults, { token: { delayMs: 500, json: { token_type: 'bEARER', expires_in: '120' } } });
     const page = await env.newPage();

@@ -9,6 +9,11 @@ import { DPoP, generateKeyPair, type DPoPHandle } from 'oauth4webapi';
 const DATABASE = 'closo-login';
 const STORE = 'dpop-keys';
 
+/**
+ * Runs one request in a transaction and settles once the transaction has committed (or failed),
+ * not when the request succeeds: a write is durable only then, and a navigation right after it
+ * (a redirect login) could otherwise lose the key; WebKit also finds the database still open.
+ */
 function withStore<T>(mode: IDBTransactionMode, action: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     const open = indexedDB.open(DATABASE, 1);
@@ -16,9 +21,11 @@ function withStore<T>(mode: IDBTransactionMode, action: (store: IDBObjectStore) 
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
       const db = open.result;
-      const request = action(db.transaction(STORE, mode).objectStore(STORE));
-      request.onsuccess = () => { db.close(); resolve(request.result); };
-      request.onerror = () => { db.close(); reject(request.error); };
+      const transaction = db.transaction(STORE, mode);
+      const request = action(transaction.objectStore(STORE));
+      transaction.oncomplete = () => { db.close(); resolve(request.result); };
+      // A refused request aborts its transaction: its error, else the transaction's.
+      transaction.onerror = transaction.onabort = () => { db.close(); reject(request.error ?? transaction.error); };
     };
   });
 }

@@ -82,23 +82,28 @@ describe('startLogin', () => {
 });
 
 describe('navigate', () => {
+  // A navigation that leaves the page where it is, as a provider's 204, a download or a cancelled navigation
+  // would: one to a fragment of this page. (A test runner's page that really navigated would lose its runner
+  // in some browsers; the provider's 204 itself is tested end to end.)
+  const staying = () => new URL(`${location.href.split('#')[0]}#no-content`);
+  afterEach(() => history.replaceState(history.state, '', location.href.split('#')[0]));
+
   it('rejects with timeout when the page is still here after the timeout (the provider answered 204)', async () => {
     const started = Date.now();
-    const error = await rejection(navigate(new URL(`${location.origin}/no-content`), 200));
+    const error = await rejection(navigate(staying(), 200));
     expect(error.code).to.equal('timeout');
     expect(error.message).to.equal('The browser did not open the login page.');
     expect(Date.now() - started).to.be.within(150, 2000);
-    expect(location.pathname).not.to.equal('/no-content');
   });
 
   it('settles quietly when the page comes back from the back/forward cache: nothing happened', async () => {
-    const left = navigate(new URL(`${location.origin}/no-content`), 60_000);
+    const left = navigate(staying(), 60_000);
     window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
     expect(await left).to.equal(undefined);
   });
 
   it('ignores a pageshow that is not a return from the cache', async () => {
-    const left = navigate(new URL(`${location.origin}/no-content`), 300);
+    const left = navigate(staying(), 300);
     window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: false }));
     expect((await rejection(left)).code).to.equal('timeout');
   });
