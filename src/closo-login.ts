@@ -277,9 +277,13 @@ export class ClosoLogin extends LitElement {
     }
   };
 
-  /** Shows the error and dispatches `auth-error`; returns it for rethrowing. */
+  /**
+   * Dispatches `auth-error` and shows the error; returns it for rethrowing. `login_required` is
+   * not shown: the Log in button says it (a silent sign-in that found no provider session, a
+   * session that ended), docs/errors.md.
+   */
   #report(error: AuthError): AuthError {
-    if (error !== this._configError) this._error = error;
+    if (error !== this._configError) this._error = error.code === 'login_required' ? null : error;
     dispatchOutcome(this, outcomeEvent('auth-error', {
       code: error.code,
       message: error.message,

@@ -261,6 +261,9 @@ describe('restoring the session after a reload', () => {
     assert.equal(error.detail.code, 'login_required');
     assert.ok(Date.now() - started < 5000);
     await page.getByRole('button', { name: 'Log in' }).waitFor();
+    // A first visit: the Log in button, usable at once, and no error under it (docs/errors.md).
+    assert.equal(await page.getByRole('button', { name: 'Log in' }).isEnabled(), true);
+    assert.equal(await page.locator('closo-login').locator('[part=error]').count(), 0);
     assert.equal((await events(page)).filter((e) => e.type === 'token').length, 0);
     assert.equal(await page.locator('iframe').count(), 0);
   });
