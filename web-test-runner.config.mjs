@@ -1,8 +1,13 @@
-// Unit tests: test/**/*.test.ts, mirroring src/ (one per module), in a real Chromium.
+// Unit tests: test/**/*.test.ts, mirroring src/ (one per module), in Chromium, Firefox and WebKit
+// (test/support/engines.mjs; ENGINES=chromium for one of them).
 import { existsSync } from 'node:fs';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
 import { playwrightLauncher } from '@web/test-runner-playwright';
+import { webdriverLauncher } from '@web/test-runner-webdriver';
+import puppeteer from 'puppeteer-core';
 import { CHROMIUM_ARGS, chromiumExecutable } from './test/support/browser.mjs';
+import { enginesToRun, firefoxExecutable, startWebKitDriver } from './test/support/engines.mjs';
 
 /**
  * A token endpoint and a revocation endpoint for the vault worker's tests (test/core/token-worker.test.ts):
@@ -32,12 +37,24 @@ export default {
   nodeResolve: true,
   middleware: [echoEndpoints, sourcesAsJs],
   plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' })],
-  browsers: [
-    playwrightLauncher({
+  browsers: await Promise.all(enginesToRun().map(async (engine) => {
+    if (engine === 'firefox') {
+      // puppeteer-core over WebDriver BiDi, with the prefs of a stock Firefox: puppeteer's own profile allows
+      // every cookie (network.cookie.cookieBehavior 0), which is not what a Firefox user has (5).
+      return chromeLauncher({
+        puppeteer,
+        launchOptions: { browser: 'firefox', executablePath: firefoxExecutable(), headless: true, extraPrefsFirefox: { 'network.cookie.cookieBehavior': 5 } },
+      });
+    }
+    if (engine === 'webkit') {
+      const { hostname, port, capabilities } = await startWebKitDriver(); // stopped when the runner exits
+      return webdriverLauncher({ hostname, port, capabilities, logLevel: 'error' });
+    }
+    return playwrightLauncher({
       product: 'chromium',
       launchOptions: { executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, headless: true },
-    }),
-  ],
+    });
+  })),
   testFramework: { config: { timeout: 5000 } },
   testsFinishTimeout: 120_000,
 };
