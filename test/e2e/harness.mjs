@@ -9,26 +9,8 @@ import { launchChromium } from '../support/browser.mjs';
 
 const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
 
-/** Records every token / auth-error / logout event the page sees, with the facts tests assert. */
-function recordEvents() {
-  window.__closoEvents = [];
-  window.__cspViolations = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  for (const type of ['token', 'auth-error', 'logout']) {
-    window.addEventListener(type, (event) => {
-      const safe = (key, value) => (value instanceof Error ? { name: value.name, message: value.message } : value);
-      window.__closoEvents.push({
-        type,
-        isCustomEvent: event instanceof CustomEvent,
-        bubbles: event.bubbles,
-        composed: event.composed,
-        target: event.composedPath()[0]?.id || event.composedPath()[0]?.localName,
-        at: performance.now(),
-        detail: JSON.parse(JSON.stringify(event.detail ?? null, safe)),
-      });
-    }, true);
-  }
-}
+/** Records the element's events and the page's CSP violations (fixtures/recorder.js), in every page the harness opens. */
+const recorder = fileURLToPath(new URL('./fixtures/recorder.js', import.meta.url));
 
 const EVENT_TYPES = ['token', 'auth-error', 'logout'];
 
@@ -119,7 +101,7 @@ export function useStack(providerOptions = {}, pages = {}, launchOptions = {}) {
     page.setDefaultTimeout(10_000);
     page.pageErrors = [];
     page.on('pageerror', (error) => page.pageErrors.push(error));
-    await page.addInitScript(recordEvents);
+    await page.addInitScript({ path: recorder });
     return page;
   }
 
