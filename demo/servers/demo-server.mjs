@@ -3,6 +3,7 @@
 // (/api/claims; /api/sensitive, which demands a step-up login) and one standing in for the
 // second API, https://api2.thecloso.com (/api2/reports).
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -21,12 +22,13 @@ export { createJtiCache } from './dpop-proof.mjs';
  * @param {string} options.audience the API identifier.
  * @param {number} [options.port]
  * @param {string} [options.host]
+ * @param {{ key: string, cert: string }} [options.tls] serve HTTPS with this certificate.
  * @param {Record<string,string|{dir:string,scriptSrc?:Record<string,string>,sources?:Record<string,Record<string,string>>}>} [options.pages]
  *   extra URL path prefix → folder of HTML fixtures; `scriptSrc` adds script-src sources for named
  *   pages (the Angular fixture compiles its templates just in time, which needs 'unsafe-eval');
  *   `sources` adds sources to any directive of a named page's policy (page → directive → sources).
  */
-export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pageOptions = {}, ...provider }) {
+export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pageOptions = {}, tls, ...provider }) {
   const pages = Object.fromEntries(Object.entries(pageOptions).map(([prefix, value]) => [prefix, typeof value === 'string' ? value : value.dir]));
   // Benchmark pages run third-party libraries as their docs show them (auth0-spa-js starts a blob: worker): no policy.
   const withoutCsp = Object.entries(pageOptions).filter(([, value]) => value.csp === false).map(([prefix]) => prefix);
@@ -53,7 +55,7 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
 
   // Long URLs are accepted (Node's default caps the request head at 16 KB), so that tests can
   // land on oversized callback URLs and see the element refuse them, not the server.
-  const server = createServer({ maxHeaderSize: 1024 * 1024 }, async (req, res) => {
+  const server = (tls ? createHttpsServer : createServer)({ maxHeaderSize: 1024 * 1024, ...tls }, async (req, res) => {
     const url = new URL(req.url, origin);
     if (!issuer) return sendHtml(res, 503, 'starting');
     try {
@@ -134,8 +136,8 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
     }
   }
 
-  const bound = await listenLoopback(server, port, host);
-  origin = `http://${host}:${bound}`;
+  const bound = await listenLoopback(server, port, host, tls);
+  origin = `${tls ? 'https' : 'http'}://${host}:${bound}`;
   return {
     origin,
     setProvider,

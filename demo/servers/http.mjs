@@ -5,19 +5,22 @@ import { extname, join, resolve, sep } from 'node:path';
 /**
  * Listens on a loopback address only. For "localhost" it listens on 127.0.0.1 and,
  * when available, on [::1] too, because browsers and Node may resolve localhost to either.
+ * `tls`: the server is an HTTPS one with this certificate (the [::1] one gets it too).
  * @returns {Promise<number>} the bound port
  */
-export async function listenLoopback(server, port, host = '127.0.0.1') {
-  const first = host === 'localhost' || host === '127.0.0.1' ? '127.0.0.1' : host;
+export async function listenLoopback(server, port, host = '127.0.0.1', tls = undefined) {
+  // Names under .localhost are loopback (RFC 6761 §6.3): browsers resolve them so without a hosts file.
+  const loopbackName = host === 'localhost' || host.endsWith('.localhost');
+  const first = loopbackName || host === '127.0.0.1' ? '127.0.0.1' : host;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, first, () => { server.off('error', reject); resolve(); });
   });
   const bound = server.address().port;
-  if (host === 'localhost') {
+  if (loopbackName) {
     // A second server object shares the handler on ::1; failure (no IPv6) is fine.
-    const { createServer } = await import('node:http');
-    const v6 = createServer((req, res) => server.emit('request', req, res));
+    const { createServer } = await import(tls ? 'node:https' : 'node:http');
+    const v6 = tls ? createServer(tls, (req, res) => server.emit('request', req, res)) : createServer((req, res) => server.emit('request', req, res));
     await new Promise((resolve) => {
       v6.once('error', () => resolve());
       v6.listen(bound, '::1', () => resolve());

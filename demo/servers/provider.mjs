@@ -23,6 +23,7 @@
 //   again even within a session (step-up; here the form stands for the second factor) and
 //   gives acr urn:closo:loa:mfa, else urn:closo:loa:pwd; the access tokens carry the same acr.
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { createJtiCache, verifyDpopProof } from './dpop-proof.mjs';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
@@ -91,6 +92,9 @@ const asksForMfa = (acrValues) => String(acrValues ?? '').split(' ').includes(AC
  * @param {string[]} [options.audiences] API identifiers the tenant knows (default: those of API_SCOPES).
  * @param {number} [options.accessTokenTTL] seconds; can be changed later through `settings`.
  * @param {number} [options.idTokenTTL] seconds.
+ * @param {{ key: string, cert: string }} [options.tls] serve HTTPS with this certificate; the session cookies
+ *   are then `SameSite=None; Secure`, as Auth0's are, so that a browser's own third-party cookie policy decides
+ *   whether a silent sign-in frame on another site gets them.
  */
 export async function startProvider({
   port = 0,
@@ -101,12 +105,13 @@ export async function startProvider({
   audiences = Object.keys(API_SCOPES),
   accessTokenTTL = 3600,
   idTokenTTL = 3600,
+  tls,
 } = {}) {
   // The issuer must be known before the provider is built, so the server listens first.
   let handle = (_req, res) => { res.statusCode = 503; res.end(); };
-  const server = createServer((req, res) => handle(req, res));
-  const boundPort = await listenLoopback(server, port, host);
-  const issuer = `http://${host}:${boundPort}/`;
+  const server = tls ? createHttpsServer(tls, (req, res) => handle(req, res)) : createServer((req, res) => handle(req, res));
+  const boundPort = await listenLoopback(server, port, host, tls);
+  const issuer = `${tls ? 'https' : 'http'}://${host}:${boundPort}/`;
 
   /** Requests the provider saw, for tests: { method, path, params, body, headers }. */
   const requests = [];
@@ -220,7 +225,10 @@ export async function startProvider({
       Session: 24 * 3600,
       Grant: 30 * 24 * 3600,
     },
-    cookies: { keys: [randomUUID()] },
+    // Over HTTPS, Auth0's cookie attributes: SameSite=None; Secure (oidc-provider's default is Lax).
+    cookies: tls
+      ? { keys: [randomUUID()], long: { sameSite: 'none', secure: true }, short: { sameSite: 'none', secure: true } }
+      : { keys: [randomUUID()] },
     // The token (a code or refresh token) tells which login the account is used for: its
     // ID tokens carry the organization that login was into, as Auth0's do.
     findAccount: async (ctx, id, token) => {

@@ -9,13 +9,17 @@ import { startDemoServer } from './demo-server.mjs';
  * @param {number} [options.providerPort]
  * @param {string} [options.host] 'localhost' or '127.0.0.1'
  * @param {Record<string,string>} [options.pages] extra fixture folders served by the demo server
+ * @param {string} [options.providerHost] the provider's host name, when not `host` (another site, or
+ *   another host of the same site: `app.closo.localhost` and `login.closo.localhost`)
+ * @param {{ key: string, cert: string }} [options.tls] both servers on HTTPS with this certificate
  * @param {object} [options.provider] further startProvider options
  */
-export async function startStack({ port = 0, providerPort = 0, host = '127.0.0.1', pages = {}, provider: providerOptions = {} } = {}) {
-  const demo = await startDemoServer({ port, host, pages });
+export async function startStack({ port = 0, providerPort = 0, host = '127.0.0.1', providerHost = host, pages = {}, tls, provider: providerOptions = {} } = {}) {
+  const demo = await startDemoServer({ port, host, pages, tls });
   const provider = await startProvider({
     port: providerPort,
-    host,
+    host: providerHost,
+    tls,
     // Auth0's "Allowed Callback URLs": the demo's /callback and every fixture page.
     redirectUris: [
       `${demo.origin}/callback`,

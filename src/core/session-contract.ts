@@ -135,6 +135,8 @@ export interface LoginSession {
   readonly tokens: TokenView | null;
   /** A login is under way. */
   readonly busy: boolean;
+  /** Busy only restoring the session silently at page start: a login() goes ahead, cancelling it. */
+  readonly busySilently: boolean;
   readonly lastError: AuthError | null;
   /** Where the refresh token lives, once a session exists (null before). */
   readonly tokenIsolation: TokenIsolation | null;

@@ -93,7 +93,8 @@ export class SessionHandle {
 
   /** See Session.login. A popup is opened here, in the click's task, before the session's code may have loaded. */
   async login(call: LoginCallOptions = {}, config = this.config): Promise<TokenView | undefined> {
-    if (this.busy) return undefined;
+    // Busy logging in already: ignored. Busy restoring the session silently: the click goes ahead (Session.login).
+    if (this.#busy || (this.#session?.busy && !this.#session.busySilently)) return undefined;
     const popup = inPopup(call, config) ? openPopup() : undefined;
     if (!this.#session) {
       this.#busy = true;

@@ -114,10 +114,19 @@ function anchors(text) {
   }));
 }
 
+describe('docs/browsers.md', () => {
+  it('gives the oldest browser versions that web-features computes for the features the element uses', async () => {
+    const { MARKERS, supportTable } = await import('../support/browser-support.mjs');
+    const shown = MARKERS[0].exec(readFileSync(new URL('docs/browsers.md', root), 'utf8'))?.[0];
+    assert.equal(shown, MARKERS[1](supportTable()), 'run node test/support/browser-support.mjs --write');
+  });
+});
+
 describe('links in README and docs/', () => {
   it('finds the pages to check', () => {
     for (const path of ['README.md', 'docs/getting-started.md', 'docs/frameworks.md', 'docs/cms-and-widgets.md', 'docs/reference.md',
-      'docs/errors.md', 'docs/theming.md', 'docs/page-and-api.md', 'docs/security-model.md', 'docs/how-it-works.md', 'docs/benchmark.md', 'docs/development.md']) {
+      'docs/errors.md', 'docs/theming.md', 'docs/page-and-api.md', 'docs/security-model.md', 'docs/how-it-works.md', 'docs/benchmark.md', 'docs/development.md',
+      'docs/browsers.md']) {
       assert.ok(path in pages, path);
     }
   });

@@ -38,7 +38,16 @@ const callElement = (tab, method, arg) => tab.evaluate(([m, a]) => document.quer
 
 /** Fills the local tenant's login form and sends it, once the tab shows it. */
 async function signIn(tab) {
-  await tab.waitFor(() => location.pathname.startsWith('/u/login/') && document.readyState === 'complete' && !!document.querySelector('#email'), null, 15_000, 'the provider\'s login form');
+  await tab.waitFor(() => location.pathname.startsWith('/u/login/') && document.readyState === 'complete' && !!document.querySelector('#email'), null, 15_000, 'the provider\'s login form')
+    .catch(async (error) => {
+      const state = await tab.evaluate(() => JSON.stringify({
+        events: (window.__closoEvents ?? []).map((e) => `${e.detail?.code ?? e.type} at ${Math.round(e.at)}`),
+        clicks: window.__clicks,
+        busy: document.querySelector('closo-login')?.shadowRoot?.querySelector('button')?.getAttribute('aria-busy'),
+        now: Math.round(performance.now()),
+      })).catch(() => '?');
+      throw new Error(`${error.message} (the tab is at ${await tab.url().catch(() => '?')}, ${state})`);
+    });
   await tab.evaluate(([email, password]) => {
     document.querySelector('#email').value = email;
     document.querySelector('#password').value = password;

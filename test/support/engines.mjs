@@ -77,9 +77,9 @@ async function until(check, ms, what) {
 /**
  * Starts WebKitWebDriver (and Xvfb when there is no display) on free ports; `stop()` ends both,
  * and they end with this process too. The capabilities to open a MiniBrowser session with it
- * are in `capabilities`.
+ * (`browserArgs` added to the MiniBrowser's) are in `capabilities`.
  */
-export async function startWebKitDriver() {
+export async function startWebKitDriver(browserArgs = []) {
   const { driver, browser } = webkitPaths();
   const children = [];
   const stop = () => { for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL'); };
@@ -101,7 +101,7 @@ export async function startWebKitDriver() {
         browserName: 'MiniBrowser',
         'wdio:enforceWebDriverClassic': true,
         acceptInsecureCerts: true,
-        'webkitgtk:browserOptions': { binary: browser, args: ['--automation'] },
+        'webkitgtk:browserOptions': { binary: browser, args: ['--automation', ...browserArgs] },
       },
       stop,
     };

@@ -24,7 +24,7 @@ import { invitationLogin, loginRequest, navigate, startLogin, type RequestOption
 import { Renewal, type RenewalHost } from './renewal.js';
 import { joinTabs, type SessionTabs } from './session-tabs.js';
 import { SessionStatus } from './session-status.js';
-import { silentLogin } from './silent-login.js';
+import { explainSilentRefusal, noteProviderLogin, silentLogin } from './silent-login.js';
 import { isExpired, viewOf } from './token-set.js';
 import { TokenRoute } from './token-vault.js';
 
@@ -50,6 +50,8 @@ export class Session implements LoginSession {
   readonly #renewal: Renewal;
   /** Where token requests go: through the refresh token's vault worker in memory mode (token-vault.ts). */
   readonly #route: TokenRoute;
+  /** The silent sign-in that restores the session at page start, while it runs: a login() cancels it. */
+  #silent: { readonly abort: () => void; readonly settled: Promise<unknown> } | null = null;
 
   constructor(readonly config: LoginConfig, readonly network: NetworkOptions = {}) {
     this.#store = tokenStore(config);
@@ -74,6 +76,9 @@ export class Session implements LoginSession {
 
   /** A login is under way: redirect, callback, popup or silent sign-in. */
   get busy(): boolean { return this.#status.busy; }
+
+  /** Busy only restoring the session silently at page start: a login() goes ahead, cancelling it. */
+  get busySilently(): boolean { return this.#silent !== null; }
 
   get lastError(): AuthError | null { return this.#status.lastError; }
 
@@ -106,7 +111,11 @@ export class Session implements LoginSession {
       this.#adopt(stored); // valid: no network request
     } else if (this.config.silent && window.top === window && !silentTried.has(this.#key)) {
       silentTried.add(this.#key);
-      this.#login(async () => silentLogin(this.config, await this.#net()));
+      const cancel = new AbortController();
+      const settled = this.#login(async () => silentLogin(this.config, await this.#net(), undefined, cancel.signal), { cancel: cancel.signal })
+        .catch((error: AuthError) => explainSilentRefusal(this.config, error))
+        .finally(() => { this.#silent = null; });
+      this.#silent = { abort: () => cancel.abort(), settled };
     }
   }
 
@@ -138,6 +147,12 @@ export class Session implements LoginSession {
     } catch (error) {
       popup?.close();
       return Promise.reject(this.#status.fail(toAuthError(error, 'config_invalid')));
+    }
+    if (this.#silent) {
+      // A login asked for while the page restores its session silently: the user wants it now.
+      const silent = this.#silent;
+      silent.abort();
+      return silent.settled.then(() => this.login(call, config, popup));
     }
     if (this.#status.busy) {
       popup?.close();
@@ -185,6 +200,7 @@ export class Session implements LoginSession {
   async logout({ localOnly = false }: LogoutOptions = {}, config = this.config): Promise<void> {
     const ended = this.#current;
     this.#end('user');
+    noteProviderLogin(this.config, false);
     this.#tabs.announceLogout();
     const handle = ended?.refreshToken;
     // Revoked or not, the vault forgets it (a provider without a revocation endpoint was not asked).
@@ -218,14 +234,18 @@ export class Session implements LoginSession {
     return true;
   }
 
-  /** Runs a login (`work` yields its tokens): busy meanwhile, then a new session or an error; `step` names unexplained failures. */
-  #login(work: () => Promise<TokenSet>, { rejects = false, step = 'authorization_failed' as Step, appState = undefined as unknown } = {}): Promise<TokenView | undefined> {
+  /**
+   * Runs a login (`work` yields its tokens): busy meanwhile, then a new session or an error; `step`
+   * names unexplained failures. One `cancel`led ends quietly: the login that cancelled it follows.
+   */
+  #login(work: () => Promise<TokenSet>, { rejects = false, step = 'authorization_failed' as Step, appState = undefined as unknown, cancel = undefined as AbortSignal | undefined } = {}): Promise<TokenView | undefined> {
     const done = this.#status.track(this.#status.whileBusy(work)).then(
       (tokens) => {
         if (this.#current) this.#end('session_ended');
         return this.#begin(tokens, appState);
       },
       (error: unknown) => {
+        if (cancel?.aborted) return undefined;
         throw this.#status.fail(toAuthError(error, step));
       },
     );
@@ -268,6 +288,7 @@ export class Session implements LoginSession {
 
   /** A completed login (callback, popup or silent sign-in); the page's view of it, with the login's app state. */
   #begin(tokens: TokenSet, appState: unknown): TokenView {
+    noteProviderLogin(this.config, true);
     const session: StoredSession = { ...tokens, sessionId: crypto.randomUUID(), generation: 0 };
     this.#adopt(session, true, appState);
     this.#tabs.announceLogin(session);

@@ -14,8 +14,10 @@ import type { NetworkOptions, TokenSet } from '../session-contract.js';
 /** How long the frame may stay on a provider page before the sign-in counts as unanswered. */
 const UNANSWERED_MS = 2_000;
 
-export async function silentLogin(config: LoginConfig, network: NetworkOptions = {}, timeoutMs = config.timeoutMs): Promise<TokenSet> {
+/** `cancel`: ends the sign-in at once (the user asked for a login meanwhile): it rejects with the signal's reason. */
+export async function silentLogin(config: LoginConfig, network: NetworkOptions = {}, timeoutMs = config.timeoutMs, cancel?: AbortSignal): Promise<TokenSet> {
   const { url, pending } = await authorizationRequest(config, { returnTo: '/', authorizationParams: { prompt: 'none' } }, network);
+  cancel?.throwIfAborted();
   const response = await new Promise<URL>((resolve, reject) => {
     const frame = document.createElement('iframe');
     frame.hidden = true;
@@ -25,8 +27,14 @@ export async function silentLogin(config: LoginConfig, network: NetworkOptions =
     const done = () => {
       clearTimeout(timer);
       clearTimeout(unanswered);
+      cancel?.removeEventListener('abort', cancelled);
       frame.remove();
     };
+    const cancelled = () => {
+      done();
+      reject(cancel!.reason);
+    };
+    cancel?.addEventListener('abort', cancelled, { once: true });
     const timer = setTimeout(() => {
       done();
       reject(new AuthError('timeout', 'Silent sign-in got no answer in time: the provider did not answer, or third-party cookies are blocked.'));
@@ -56,4 +64,45 @@ export async function silentLogin(config: LoginConfig, network: NetworkOptions =
     document.body.append(frame);
   });
   return completeLogin(config, pending, response, network);
+}
+
+/**
+ * Where this browser's last login at the provider is noted (a time; no token, nothing about the
+ * user), so that a silent sign-in that finds no session soon after can say why it probably did not.
+ */
+const noteKey = (config: LoginConfig) => `closo-login:${encodeURIComponent(config.clientId)}:provider-login:${config.issuer}`;
+/** How long a provider session is expected to live for the note to count (Auth0's default idle lifetime: 3 days). */
+const PROVIDER_SESSION_MS = 3 * 24 * 3600 * 1000;
+let told = false;
+
+/** Notes that this browser just logged in at the provider (with `silent`, whose sign-ins rely on that session). */
+export function noteProviderLogin(config: LoginConfig, loggedIn: boolean): void {
+  if (!config.silent) return;
+  try {
+    if (loggedIn) localStorage.setItem(noteKey(config), String(Date.now()));
+    else localStorage.removeItem(noteKey(config));
+  } catch {
+    // Without localStorage there is no note, and no explanation later: nothing worse.
+  }
+}
+
+/**
+ * A silent sign-in that found no session although this browser logged in at the provider not
+ * long ago: where the provider is on another site than the page, the browser most likely keeps
+ * its cookies from the hidden frame (third-party cookies blocked), and the user would have to
+ * log in after every reload. Said once per page, on the console (docs/browsers.md).
+ */
+export function explainSilentRefusal(config: LoginConfig, error: AuthError): void {
+  if (told || error.code !== 'login_required') return;
+  let at: number;
+  try {
+    at = Number(localStorage.getItem(noteKey(config)));
+  } catch {
+    return;
+  }
+  const ago = Date.now() - at;
+  if (!at || ago < 0 || ago > PROVIDER_SESSION_MS) return;
+  told = true;
+  console.warn(`closo-login: silent sign-in found no session at ${config.issuer}, though this browser logged in there ${Math.round(ago / 60_000)} min ago: `
+    + 'the browser probably blocks its third-party cookies. See docs/browsers.md.');
 }

@@ -143,6 +143,24 @@ describe('Session', () => {
     again.dispose();
   });
 
+  it('goes ahead with a login asked for while the silent sign-in at page start runs: that one ends quietly', async () => {
+    const config = configWith({ silent: true, scope: 'openid profile', clientId: `silent-click-${Math.random()}` });
+    const arrived = authorizationFrame();
+    const session = new Session(config, provider().network);
+    const outcomes: string[] = [];
+    session.subscribe((change) => outcomes.push(change.type === 'error' ? change.error.code : change.type));
+    session.start(location.href);
+    await arrived; // the provider does not answer: the sign-in would wait for its timeout
+    expect([session.busy, session.busySilently]).to.deep.equal([true, true]);
+    // A popup login the browser blocked: it fails at once, showing that the login did go ahead.
+    const error = await rejection(session.login({}, config, null));
+    expect(error.code).to.equal('popup_blocked');
+    expect(frames(), 'the silent sign-in\'s frame is gone').to.have.length(0);
+    expect(outcomes).to.deep.equal(['busy', 'popup_blocked']);
+    expect([session.busy, session.busySilently]).to.deep.equal([false, false]);
+    session.dispose();
+  });
+
   it('is disposed only once nobody is logged in and nothing is under way', async () => {
     const session = new Session(resolveConfig({ issuer: ISSUER, clientId: `dispose-${Math.random()}` }, location), fakeFetch({}));
     const login = session.login({ authorizationParams: { prompt: 'login' } });

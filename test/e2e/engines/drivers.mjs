@@ -3,9 +3,14 @@
 // Firefox, webdriverio with WebKitWebDriver for WebKit (test/support/engines.mjs finds them).
 // A profile is a fresh set of cookies and storage; a tab is a page in it. Every command has a
 // time limit, and close() ends every process its engine started, also when a test failed.
+// Every engine accepts the certificate the HTTPS stacks make at test time (support/tls.mjs).
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium as playwrightChromium } from 'playwright';
 import puppeteer from 'puppeteer-core';
 import { remote } from 'webdriverio';
-import { launchChromium } from '../../support/browser.mjs';
+import { CHROMIUM_ARGS, chromiumExecutable, launchChromium } from '../../support/browser.mjs';
 import { firefoxExecutable, startWebKitDriver } from '../../support/engines.mjs';
 
 /** The time limit of one driver command; a flow's own waits pass theirs. */
@@ -37,9 +42,12 @@ const tabOf = (commands) => {
   return tab;
 };
 
-/** Chromium, through Playwright: a profile is a browser context. */
-async function chromium() {
-  const browser = await launchChromium();
+/**
+ * Chromium, through Playwright: a profile is a browser context. Debian's Chromium blocks
+ * third-party cookies by default; `third-party-allowed` is the setting a user can choose instead
+ * (the profile preference cookie_controls_mode 0), in a persistent profile of its own.
+ */
+async function chromium(cookies) {
   const playwrightTab = (page) => tabOf({
     goto: (url) => withLimit(page.goto(url), `goto ${url}`),
     url: async () => page.url(),
@@ -52,9 +60,24 @@ async function chromium() {
     },
     close: () => withLimit(page.close(), 'close'),
   });
+  if (cookies === 'third-party-allowed') {
+    const dir = mkdtempSync(join(tmpdir(), 'closo-chromium-'));
+    mkdirSync(join(dir, 'Default'));
+    writeFileSync(join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0 } }));
+    const context = await playwrightChromium.launchPersistentContext(dir, { executablePath: chromiumExecutable(), args: CHROMIUM_ARGS, headless: true, ignoreHTTPSErrors: true });
+    return {
+      // One profile: the persistent one.
+      newProfile: async () => ({ newTab: async () => playwrightTab(await context.newPage()), close: async () => {} }),
+      close: async () => {
+        await withLimit(context.close(), 'close Chromium');
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const browser = await launchChromium();
   return {
     async newProfile() {
-      const context = await browser.newContext();
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
       return {
         newTab: async () => playwrightTab(await context.newPage()),
         close: () => withLimit(context.close(), 'close the profile').catch(() => {}),
@@ -64,15 +87,22 @@ async function chromium() {
   };
 }
 
-/** Firefox ESR, through puppeteer-core over WebDriver BiDi, with a stock Firefox's cookie policy. */
-async function firefox() {
+/**
+ * Firefox ESR, through puppeteer-core over WebDriver BiDi, with a stock Firefox's cookie policy:
+ * Total Cookie Protection, whose heuristics grant a site storage access after a redirect through
+ * it. `third-party-blocked` turns that heuristic off, as stricter settings do.
+ */
+async function firefox(cookies) {
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: firefoxExecutable(),
     headless: true,
     acceptInsecureCerts: true,
     // puppeteer's own profile allows every cookie; a Firefox user has Total Cookie Protection (5).
-    extraPrefsFirefox: { 'network.cookie.cookieBehavior': 5 },
+    extraPrefsFirefox: {
+      'network.cookie.cookieBehavior': 5,
+      ...(cookies === 'third-party-blocked' ? { 'privacy.restrict3rdpartystorage.heuristic.navigation': false } : {}),
+    },
   });
   const puppeteerTab = (page) => tabOf({
     goto: (url) => withLimit(page.goto(url), `goto ${url}`),
@@ -102,10 +132,11 @@ async function firefox() {
  * WebKit's MiniBrowser, through WebKitWebDriver: a profile is a WebDriver session (its own browser
  * process). WebDriver classic drives one window at a time, so each tab's commands switch to its
  * window first, one command at a time. WebKit opens no window without a user gesture: new tabs
- * come from WebDriver's New Window command.
+ * come from WebDriver's New Window command. `third-party-blocked` turns Intelligent Tracking
+ * Prevention on, as Safari always has it (WebKitGTK's default leaves it off).
  */
-async function webkit() {
-  const driver = await startWebKitDriver();
+async function webkit(cookies) {
+  const driver = await startWebKitDriver(cookies === 'third-party-blocked' ? ['--enable-itp'] : []);
   const sessions = new Set();
   return {
     async newProfile() {
@@ -163,7 +194,11 @@ async function webkit() {
 
 const LAUNCHERS = { chromium, firefox, webkit };
 
-/** Starts `engine`'s browser (and its driver); resolves with its profiles and close(). */
-export function launchEngine(engine) {
-  return withLimit(LAUNCHERS[engine](), `launch ${engine}`, 60_000);
+/**
+ * Starts `engine`'s browser (and its driver); resolves with its profiles and close(). `cookies`:
+ * the engine's default third-party cookie policy, or the other one it is tested with
+ * (`third-party-allowed` for Chromium, `third-party-blocked` for Firefox and WebKit).
+ */
+export function launchEngine(engine, { cookies = 'default' } = {}) {
+  return withLimit(LAUNCHERS[engine](cookies), `launch ${engine}`, 60_000);
 }
