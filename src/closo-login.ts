@@ -21,6 +21,7 @@ const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
  * @fires {CustomEvent<TokenEventDetail>} token - A login completed, a renewal brought a new token, or a session was restored. `detail`: `{ accessToken, tokenType, expiresAt, scope, audience, idToken, claims }`.
  * @fires {CustomEvent<AuthErrorEventDetail>} auth-error - Something failed. `detail`: `{ code, message, cause? }`.
  * @fires {CustomEvent<LogoutEventDetail>} logout - The session ended. `detail`: `{ claims, reason }`.
+ * @fires {CustomEvent<ExpiringEventDetail>} expiring - `renew-before` seconds before the access token stops working when nothing will renew it (no refresh token, no silent sign-in, or the session's ceiling). `detail`: `{ expiresAt }`.
  *
  * @csspart base - The wrapper around everything.
  * @csspart button - Both buttons.
@@ -270,6 +271,9 @@ export class ClosoLogin extends LitElement {
       case 'logout':
         this._tokens = null;
         dispatchOutcome(this, outcomeEvent('logout', { claims: change.claims, reason: change.reason }));
+        break;
+      case 'expiring':
+        dispatchOutcome(this, outcomeEvent('expiring', { expiresAt: change.expiresAt }));
         break;
       case 'error':
         this.#report(change.error);

@@ -30,20 +30,28 @@ export interface LogoutEventDetail {
   readonly reason: LogoutReason;
 }
 
+/** `detail` of the `expiring` event. */
+export interface ExpiringEventDetail {
+  /** When the access token stops working, in epoch milliseconds: its expiry, or the session's ceiling if that comes first. */
+  readonly expiresAt: number;
+}
+
 export type TokenEvent = CustomEvent<TokenEventDetail>;
 export type AuthErrorEvent = CustomEvent<AuthErrorEventDetail>;
 export type LogoutEvent = CustomEvent<LogoutEventDetail>;
+export type ExpiringEvent = CustomEvent<ExpiringEventDetail>;
 
 declare global {
   interface HTMLElementEventMap {
     token: TokenEvent;
     'auth-error': AuthErrorEvent;
     logout: LogoutEvent;
+    expiring: ExpiringEvent;
   }
 }
 
 /** Events cross shadow roots so a page or framework listening on an ancestor hears them. */
-export function outcomeEvent<K extends 'token' | 'auth-error' | 'logout'>(
+export function outcomeEvent<K extends 'token' | 'auth-error' | 'logout' | 'expiring'>(
   type: K,
   detail: HTMLElementEventMap[K]['detail'],
 ): HTMLElementEventMap[K] {

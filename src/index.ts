@@ -12,6 +12,8 @@ export {
 export type {
   AuthErrorEvent,
   AuthErrorEventDetail,
+  ExpiringEvent,
+  ExpiringEventDetail,
   IdTokenClaims,
   LogoutEvent,
   LogoutEventDetail,

@@ -129,8 +129,11 @@ export async function startProvider({
       return end(chunk, ...rest);
     };
   };
-  /** Settings a test may change while the provider runs. */
-  const settings = { accessTokenTTL, requireDpopNonce: false };
+  /**
+   * Settings a test may change while the provider runs. `sessionCeiling`: seconds from the login
+   * after which the session is over, as Auth0's `session_expiry` ID token claim says (null: none).
+   */
+  const settings = { accessTokenTTL, requireDpopNonce: false, sessionCeiling: null };
   /**
    * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken, jwks,
    * revocation: 'error' }. Empty, so off, unless a test sets them.
@@ -208,7 +211,7 @@ export async function startProvider({
     claims: {
       // org_id and org_name only ever come in ID tokens (see findAccount), and only for a
       // login into an organization.
-      openid: ['sub', 'org_id', 'org_name'],
+      openid: ['sub', 'org_id', 'org_name', 'session_expiry'],
       email: ['email', 'email_verified'],
       profile: ['name', 'nickname', 'updated_at'],
     },
@@ -234,12 +237,17 @@ export async function startProvider({
     findAccount: async (ctx, id, token) => {
       if (id !== DEMO_USER.sub) return undefined;
       const organization = loginOf(ctx, token)?.organization;
-      if (!organization) return account;
+      // Auth0's session ceiling (IPSIE): the time, from the login, past which the session is over.
+      const { AuthorizationCode, RefreshToken } = ctx?.oidc?.entities ?? {};
+      const authTime = (AuthorizationCode ?? RefreshToken)?.authTime;
+      const ceiling = settings.sessionCeiling && authTime ? { session_expiry: authTime + settings.sessionCeiling } : undefined;
+      if (!organization && !ceiling) return account;
       return {
         accountId: account.accountId,
         async claims(use, ...rest) {
           const claims = await account.claims(use, ...rest);
-          return use === 'id_token' ? { ...claims, org_id: organization.id, org_name: organization.name } : claims;
+          if (use !== 'id_token') return claims;
+          return { ...claims, ...(organization ? { org_id: organization.id, org_name: organization.name } : undefined), ...ceiling };
         },
       };
     },

@@ -111,6 +111,8 @@ export type SessionChange =
   /** `appState`: what the login that brought these tokens carried (login({ appState })). */
   | { readonly type: 'token'; readonly tokens: TokenView; readonly appState?: unknown }
   | { readonly type: 'logout'; readonly claims: IdTokenClaims | null; readonly reason: LogoutReason }
+  /** The access token stops working at `expiresAt` (epoch ms) and nothing will renew it: no refresh token, no silent sign-in, or the session's ceiling. */
+  | { readonly type: 'expiring'; readonly expiresAt: number }
   | { readonly type: 'error'; readonly error: AuthError };
 
 export type SessionListener = (change: SessionChange) => void;

@@ -21,25 +21,25 @@ const WORKER_INTEGRITY: string = '';
  * `closo-login` policy vouches for these URLs only.
  */
 async function startWorker(): Promise<StartedWorker> {
-  if (typeof Worker !== 'function') throw new Error('this browser has no Worker');
+  if (typeof Worker !== 'function') throw new Error('no-worker');
   const file = new URL('./token-worker.js', import.meta.url);
   let href = file.href;
   if (file.origin !== location.origin) {
     const response = await fetch(file, { credentials: 'omit', integrity: WORKER_INTEGRITY }).catch(() => null);
-    if (!response?.ok) throw new Error('the worker script could not be fetched from its origin, or it failed its integrity check');
+    if (!response?.ok) throw new Error('integrity');
     href = URL.createObjectURL(new Blob([await response.text()], { type: 'text/javascript' }));
   }
   let scriptUrl: unknown = href;
   try {
     scriptUrl = trustedScriptUrl(href);
   } catch {
-    throw new Error('Trusted Types refused the "closo-login" policy (add it to the trusted-types directive)');
+    throw new Error('trusted-types');
   }
   let worker: Worker;
   try {
     worker = new Worker(scriptUrl as string, { type: 'module', name: 'closo-login token vault' });
   } catch (error) {
-    throw new Error(`the worker could not be started (${(error as Error | undefined)?.name ?? 'Error'}: check worker-src)`);
+    throw new Error(`worker-src ${(error as Error | undefined)?.name ?? 'Error'}`);
   }
   // Heard from the start: the worker may fail (worker-src, a network error) while discovery is still under way.
   const loadFailed = new Promise<void>((resolve) => {
@@ -47,6 +47,13 @@ async function startWorker(): Promise<StartedWorker> {
   });
   return { worker, loadFailed };
 }
+
+/**
+ * Why a worker could not start, as the error's message: `no-worker`, `integrity`, `trusted-types`
+ * or `worker-src <error name>`. The vault (session/token-vault.ts) words it for the console: the
+ * words stay out of the first load.
+ */
+export type StartFailure = 'no-worker' | 'integrity' | 'trusted-types' | `worker-src ${string}`;
 
 /** A worker just started, and whether its script failed to load or run. */
 export interface StartedWorker {

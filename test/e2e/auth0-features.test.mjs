@@ -141,6 +141,24 @@ describe('Auth0 Organizations', () => {
   });
 });
 
+describe('invitations accepted by login()', () => {
+  it('takes the invitation link\'s parameters out of the address bar: the page comes back without them', async () => {
+    const page = await env.newPage();
+    const since = env.mark();
+    await page.goto(`${env.origin}/fixtures/memory.html?invitation=inv-456&organization=${ACME.id}&organization_name=${ACME.name}&tab=3#top`);
+    await element(page).evaluate((el) => {
+      const params = new URLSearchParams(location.search);
+      el.login({ invitation: params.get('invitation'), organization: params.get('organization') }).catch(() => {});
+    });
+    await logInAtProvider(page);
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(env.requests(since, isAuthorizeRequest)[0].params.invitation, 'inv-456');
+    assert.equal(token.detail.claims.org_id, ACME.id);
+    const back = new URL(page.url());
+    assert.equal(back.pathname + back.search + back.hash, '/fixtures/memory.html?tab=3#top');
+  });
+});
+
 describe('step-up and MFA', () => {
   it('an API that wants a stronger login rejects el.fetch with step_up_required; a popup login with its acr_values gets it', async () => {
     const page = await env.newPage();
@@ -224,5 +242,59 @@ describe('app state', () => {
     const result = await element(page).evaluate((el) => el.login({ appState: 'x'.repeat(17 * 1024) }).then(() => 'resolved', (e) => e.code));
     assert.equal(result, 'config_invalid');
     assert.equal(env.requests(since).length, 0);
+  });
+});
+
+describe('the end of a session', () => {
+  it('ends the session at its ceiling (session_expiry): warned before, then logout session_ended, no renewal, no token', async () => {
+    env.provider.settings.sessionCeiling = 4;
+    try {
+      const page = await env.newPage();
+      // docs/examples/session-end.js, set up on every page load (the element's outcomes wait for DOMContentLoaded).
+      await page.addInitScript(() => {
+        window.__shown = [];
+        document.addEventListener('DOMContentLoaded', () => import('/examples/session-end.js').then(({ showSessionEnd }) => {
+          showSessionEnd(document.querySelector('closo-login'), (text) => window.__shown.push(text));
+        }));
+      });
+      await page.goto(`${env.origin}/fixtures/memory.html`);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await logInAtProvider(page);
+      const [token] = await waitForEvents(page, 'token');
+      const ceiling = token.detail.claims.session_expiry;
+      assert.equal(ceiling, token.detail.claims.auth_time + 4);
+      const since = env.mark();
+      // renew-before is 2 s on this page: the warning comes 2 s before the ceiling, the end at it.
+      const [expiring] = await waitForEvents(page, 'expiring');
+      assert.equal(expiring.detail.expiresAt, ceiling * 1000);
+      assert.equal(expiring.bubbles && expiring.composed && expiring.isCustomEvent, true);
+      const [logout] = await waitForEvents(page, 'logout');
+      assert.equal(logout.detail.reason, 'session_ended');
+      assert.ok(Date.now() >= ceiling * 1000 - 500, 'not before the ceiling');
+      assert.equal((await call(page, 'getAccessToken')).error?.code, 'login_required');
+      assert.deepEqual(env.requests(since, isTokenRequest), [], 'no renewal request');
+      const shown = await page.evaluate(() => window.__shown);
+      assert.match(shown[0], /^Signed in until /);
+      assert.match(shown[1], /^Your session ends in \d+ s: save your work\.$/);
+      assert.equal(shown.at(-1), 'Your session has ended: please log in again.');
+    } finally {
+      env.provider.settings.sessionCeiling = null;
+    }
+  });
+
+  it('warns before an access token that nothing will renew stops working (no refresh token, no silent sign-in)', async () => {
+    env.provider.settings.accessTokenTTL = 4;
+    try {
+      const page = await env.newPage();
+      await page.goto(`${env.origin}/fixtures/no-refresh.html`);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await logInAtProvider(page);
+      const [token] = await waitForEvents(page, 'token');
+      const [expiring] = await waitForEvents(page, 'expiring');
+      assert.equal(expiring.detail.expiresAt, token.detail.expiresAt);
+      assert.ok(expiring.at - token.at < 4000, 'before the token expired');
+    } finally {
+      env.provider.settings.accessTokenTTL = 3600;
+    }
   });
 });

@@ -42,8 +42,23 @@ export function checkAppState(appState: unknown): unknown {
   return JSON.parse(json) as unknown;
 }
 
-/** What one login() call asks for, checked: parameters (none reserved), app state, a same-origin return path. */
+/** The parameters of an Auth0 Organization invitation link. */
+const INVITATION_PARAMS = ['invitation', 'organization', 'organization_name'];
+
+/** `href`'s path, query and fragment, without an invitation link's parameters. */
+function withoutInvitation(href: string): string {
+  const url = new URL(href);
+  for (const name of INVITATION_PARAMS) url.searchParams.delete(name);
+  return url.pathname + url.search + url.hash;
+}
+
+/**
+ * What one login() call asks for, checked: parameters (none reserved), app state, a same-origin
+ * return path. A call that accepts an invitation takes the link's parameters out of the address
+ * bar (and of the path to come back to): an invitation is used once.
+ */
 export function loginRequest(call: LoginCallOptions, config: LoginConfig): RequestOptions {
+  if (call.invitation) history.replaceState(history.state, '', withoutInvitation(location.href));
   const here = location.pathname + location.search + location.hash;
   const params = call.authorizationParams && checkAuthorizationParams(call.authorizationParams);
   const appState = checkAppState(call.appState);
@@ -62,12 +77,11 @@ export function loginRequest(call: LoginCallOptions, config: LoginConfig): Reque
  * parameters have left the address bar; null when `href` is no invitation link.
  */
 export function invitationLogin(href: string): LoginCallOptions | null {
-  const url = new URL(href);
-  const invitation = url.searchParams.get('invitation');
-  const organization = url.searchParams.get('organization');
+  const params = new URL(href).searchParams;
+  const invitation = params.get('invitation');
+  const organization = params.get('organization');
   if (!invitation || !organization) return null;
-  for (const name of ['invitation', 'organization', 'organization_name']) url.searchParams.delete(name);
-  const returnTo = url.pathname + url.search + url.hash;
+  const returnTo = withoutInvitation(href);
   history.replaceState(history.state, '', returnTo);
   return { invitation, organization, returnTo, popup: false };
 }

@@ -14,7 +14,7 @@ import { MAX_TIMER_MS, renewalDelay, retryDelay } from './renewal-timing.js';
 import { silentLogin } from './silent-login.js';
 import { holdMark, isMarked, nextTask, withTabLock } from '../tab-sync.js';
 import { assertSameUser } from './token-answer.js';
-import { validFor } from './token-set.js';
+import { pastCeiling, sessionCeiling, validFor } from './token-set.js';
 import type { NetworkOptions, StoredSession, TokenSet } from '../session-contract.js';
 
 /** How long a tab waits for the tokens another tab renewed to arrive (storage or BroadcastChannel). */
@@ -38,6 +38,8 @@ export interface RenewalHost {
   end(everywhere: boolean): void;
   /** Reports a failure; returns it for throwing. */
   fail(error: AuthError): AuthError;
+  /** Tells the elements that the access token stops working at `expiresAt` and nothing will renew it. */
+  expiring(expiresAt: number): void;
   net(): Promise<NetworkOptions>;
 }
 
@@ -54,6 +56,10 @@ export class Renewal {
   readonly #host: RenewalHost;
   #renewal: Promise<StoredSession> | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Ends the session at its ceiling (the ID token's session_expiry). */
+  #ceiling: ReturnType<typeof setTimeout> | undefined;
+  /** Warns `renew-before` seconds ahead that access ends with nothing to renew it. */
+  #expiring: ReturnType<typeof setTimeout> | undefined;
   /** Renewals failed in a row, for the retry back-off. */
   #failures = 0;
 
@@ -61,9 +67,21 @@ export class Renewal {
     this.#host = host;
   }
 
-  /** With a refresh token, or (no offline_access) with `silent` through the provider's session. */
+  /** With a refresh token, or (no offline_access) with `silent` through the provider's session; never past the session's ceiling. */
   canRenew(tokens: TokenSet): boolean {
-    return tokens.refreshToken !== null || (this.#host.config.silent && window.top === window);
+    return !pastCeiling(tokens) && (tokens.refreshToken !== null || (this.#host.config.silent && window.top === window));
+  }
+
+  /**
+   * Past the session's ceiling (the ID token's `session_expiry`), the session is over whatever
+   * the refresh token says: it ends here (logout `session_ended`), with no request, and this
+   * throws `login_required`. A timer does the same at the ceiling itself (adopted()).
+   */
+  checkCeiling(): void {
+    const current = this.#host.current();
+    if (!current || !pastCeiling(current)) return;
+    this.#host.end(false);
+    throw new AuthError('login_required', 'The session reached its ceiling (session_expiry); the user must log in again.');
   }
 
   /** Whether a renewal is under way (its result is shared by every caller). */
@@ -76,6 +94,7 @@ export class Renewal {
    * needed. A renewal in flight is shared, whatever validity each caller asked for.
    */
   async accessToken(minValidity: number): Promise<string> {
+    this.checkCeiling();
     if (this.#renewal) return (await this.#renewal).accessToken;
     const current = this.#host.current();
     if (current && validFor(current, minValidity)) return current.accessToken;
@@ -111,14 +130,30 @@ export class Renewal {
     this.#timer = setTimeout(() => (due > MAX_TIMER_MS ? this.schedule() : this.renew().catch(() => {})), Math.min(due, MAX_TIMER_MS));
   }
 
-  /** A new generation of the session arrived: renewals start counting failures afresh. */
+  /**
+   * A new generation of the session arrived: renewals start counting failures afresh; its ceiling
+   * is watched; and where access will end with nothing to renew it (no refresh token and no
+   * silent sign-in, or the ceiling first), the elements hear of it `renew-before` seconds ahead.
+   */
   adopted(): void {
     this.#failures = 0;
     this.schedule();
+    clearTimeout(this.#ceiling);
+    clearTimeout(this.#expiring);
+    const current = this.#host.current();
+    if (!current) return;
+    const ceiling = sessionCeiling(current);
+    const timer = (at: number, run: () => void) => setTimeout(run, Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
+    if (ceiling !== null) this.#ceiling = timer(ceiling, () => { try { this.checkCeiling(); } catch { /* the session ended */ } });
+    const unrenewed = this.canRenew(current) ? null : current.expiresAt;
+    const end = ceiling === null ? unrenewed : Math.min(ceiling, unrenewed ?? Infinity);
+    if (end !== null) this.#expiring = timer(end - this.#host.config.renewBefore * 1000, () => this.#host.expiring(end));
   }
 
   stop(): void {
     clearTimeout(this.#timer);
+    clearTimeout(this.#ceiling);
+    clearTimeout(this.#expiring);
   }
 
   /** Renews at once when a sleeping tab wakes up or the network comes back with a token due. */
@@ -131,6 +166,7 @@ export class Renewal {
   async #renewOnce(forApi?: { extra: Readonly<Record<string, string>>; merge: Merge }): Promise<Renewed> {
     const extra = forApi?.extra;
     const host = this.#host;
+    this.checkCeiling();
     const started = host.current();
     if (!started || !this.canRenew(started)) throw new AuthError('login_required', 'There is no refresh token; the user must log in again.');
     if (!started.refreshToken) {

@@ -25,7 +25,7 @@ import { Renewal, type RenewalHost } from './renewal.js';
 import { joinTabs, type SessionTabs } from './session-tabs.js';
 import { SessionStatus } from './session-status.js';
 import { explainSilentRefusal, noteProviderLogin, silentLogin } from './silent-login.js';
-import { isExpired, viewOf } from './token-set.js';
+import { isExpired, pastCeiling, viewOf } from './token-set.js';
 import { TokenRoute } from './token-vault.js';
 
 export const DEFAULT_MIN_VALIDITY = 30;
@@ -71,7 +71,7 @@ export class Session implements LoginSession {
   /** What the page may see of the tokens, or null; an expired access token counts as none until renewed. */
   get tokens(): TokenView | null {
     const current = this.#current;
-    return current && !isExpired(current) ? viewOf(current) : null;
+    return current && !isExpired(current) && !pastCeiling(current) ? viewOf(current) : null;
   }
 
   /** A login is under way: redirect, callback, popup or silent sign-in. */
@@ -99,7 +99,9 @@ export class Session implements LoginSession {
     const invited = this.config.acceptInvitation && window.top === window ? invitationLogin(href) : null;
     if (invited) return void this.login(invited).catch(() => {});
     const stored = this.#store.load();
-    if (stored && isExpired(stored)) {
+    if (stored && pastCeiling(stored)) {
+      this.#store.clear(); // over while the page was closed: nothing to restore, nothing to renew
+    } else if (stored && isExpired(stored)) {
       // Expired while the page was closed: renewed before anyone sees it, or forgotten.
       if (this.#renewal.canRenew(stored)) {
         this.#current = stored;
@@ -185,6 +187,7 @@ export class Session implements LoginSession {
     while (this.#status.pending) await this.#status.pending.catch(() => {});
     if (!forAnotherApi(api, this.config)) return this.#renewal.accessToken(minValidity);
     if (!this.#current) throw new AuthError('login_required', 'Nobody is logged in.');
+    this.#renewal.checkCeiling();
     return (await tokenForApi(this.#renewalHost(), this.#renewal, { audience: api.audience ?? this.config.audience ?? undefined, scope: api.scope }, minValidity)).accessToken;
   }
 
@@ -282,6 +285,7 @@ export class Session implements LoginSession {
         }
       },
       fail: (error) => this.#status.fail(error),
+      expiring: (expiresAt) => this.#status.emit({ type: 'expiring', expiresAt }),
       net: () => this.#net(),
     };
   }

@@ -1,6 +1,6 @@
 /**
  * The token data model's arithmetic: what the page may see of a login's tokens (never the
- * refresh token), and their expiry. The types themselves (TokenSet, TokenView, StoredSession)
+ * refresh token), their expiry, and the session's ceiling. The types themselves (TokenSet, TokenView, StoredSession)
  * are the session's contract (session-contract.ts): the first load names them too.
  */
 import type { TokenSet, TokenView } from '../session-contract.js';
@@ -21,3 +21,17 @@ export const validFor = (tokens: Pick<TokenSet, 'expiresAt'>, seconds: number, n
   tokens.expiresAt === null || tokens.expiresAt - now > seconds * 1000;
 
 export const isExpired = (tokens: Pick<TokenSet, 'expiresAt'>, now = Date.now()): boolean => !validFor(tokens, 0, now);
+
+/**
+ * When the session is over whatever the refresh token says: the ID token's `session_expiry`
+ * (Auth0's session ceiling, from IPSIE), in epoch ms; null when it has none.
+ */
+export const sessionCeiling = (tokens: Pick<TokenSet, 'claims'>): number | null => {
+  const at = tokens.claims['session_expiry'];
+  return typeof at === 'number' && Number.isFinite(at) ? at * 1000 : null;
+};
+
+export const pastCeiling = (tokens: Pick<TokenSet, 'claims'>, now = Date.now()): boolean => {
+  const at = sessionCeiling(tokens);
+  return at !== null && now >= at;
+};

@@ -9,7 +9,7 @@
 import type { LoginConfig } from '../config.js';
 import type { NetworkOptions, TokenIsolation } from '../session-contract.js';
 import { refreshTokenInWorker } from '../token-store.js';
-import { takeTokenWorker, type StartedWorker } from '../token-worker-start.js';
+import { takeTokenWorker, type StartedWorker, type StartFailure } from '../token-worker-start.js';
 import type { PageMessage, VaultAnswer, VaultBinding, WorkerMessage } from '../token-worker-protocol.js';
 import { discover } from './provider.js';
 
@@ -83,7 +83,7 @@ export async function openTokenVault(binding: Promise<VaultBinding>): Promise<To
   try {
     started = await takeTokenWorker();
   } catch (error) {
-    return keepInPage((error as Error).message);
+    return keepInPage(startFailure((error as Error).message as StartFailure));
   }
   const { worker, loadFailed } = started;
   let bound: VaultBinding;
@@ -111,6 +111,14 @@ export async function openTokenVault(binding: Promise<VaultBinding>): Promise<To
     return keepInPage(ready);
   }
   return vaultOf(worker);
+}
+
+/** The words for why the worker could not start (token-worker-start.ts says it in a code). */
+function startFailure(failure: StartFailure): string {
+  if (failure === 'no-worker') return 'this browser has no Worker';
+  if (failure === 'integrity') return 'the worker script could not be fetched from its origin, or it failed its integrity check';
+  if (failure === 'trusted-types') return 'Trusted Types refused the "closo-login" policy (add it to the trusted-types directive)';
+  return `the worker could not be started (${failure.slice('worker-src '.length)}: check worker-src)`;
 }
 
 /** No vault (null): the refresh token stays in the page, and the console says why, once per vault that could not open. */

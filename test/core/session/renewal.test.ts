@@ -28,6 +28,7 @@ function host(start: StoredSession, token: Answer, on?: { config: LoginConfig; n
     adopt: (next, shared, announce = true) => { current = next; log.push(`adopt ${next.generation} shared=${shared} announce=${announce}`); },
     end: (everywhere) => { current = null; log.push(`end everywhere=${everywhere}`); },
     fail: (error: AuthError) => { log.push(`fail ${error.code}`); return error; },
+    expiring: (expiresAt) => { log.push(`expiring ${expiresAt}`); },
     net: async () => network,
   };
   return { value, log, network, current: () => current };
@@ -97,6 +98,54 @@ describe('Renewal', () => {
     expect(other.tenant.tokenRequests(), 'the code was redeemed, its tokens refused').to.have.length(1);
     expect(other.h.log).to.deep.equal(['end everywhere=false', 'fail id_token_invalid']);
     expect(other.h.current()).to.equal(null);
+  });
+
+  it('past the session\'s ceiling (session_expiry), ends the session with no request and hands out no token', async () => {
+    const claims = { ...idTokenClaims('n'), session_expiry: Math.floor(Date.now() / 1000) - 1 } as unknown as IdTokenClaims;
+    for (const ask of [(renewal: Renewal) => renewal.renew(), (renewal: Renewal) => renewal.accessToken(30)]) {
+      const h = host(session({ claims }), () => json({ access_token: 'at-1', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt-1' }));
+      const error = await rejection(ask(make(h)));
+      expect(error.code).to.equal('login_required');
+      expect(error.message).to.contain('session_expiry');
+      expect(h.network.seen, 'no request').to.have.length(0);
+      expect(h.log).to.deep.equal(['end everywhere=false']);
+      expect(make(h).canRenew(session({ claims }))).to.equal(false);
+    }
+  });
+
+  it('ends the session when its ceiling comes, renewable or not', async () => {
+    const ceiling = Date.now() / 1000 + 0.3;
+    const claims = { ...idTokenClaims('n'), session_expiry: ceiling } as unknown as IdTokenClaims;
+    const h = host(session({ claims, expiresAt: Date.now() + 3_600_000 }), () => json({}));
+    make(h).adopted();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(h.log, 'warned first (the ceiling is within renew-before)').to.deep.equal([`expiring ${ceiling * 1000}`]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(h.log).to.deep.equal([`expiring ${ceiling * 1000}`, 'end everywhere=false']);
+    expect(h.network.seen).to.have.length(0);
+  });
+
+  it('warns renew-before seconds ahead when access ends with nothing to renew it: no refresh token, or the ceiling first', async () => {
+    // The tenant's renew-before is 60 s: a token with 61 s left is warned about a second from now.
+    const expiresAt = Date.now() + 61_000;
+    const h = host(session({ refreshToken: null, expiresAt }), () => json({}));
+    make(h).adopted();
+    expect(h.log).to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(h.log).to.deep.equal([`expiring ${expiresAt}`]);
+
+    // Renewable, but the session's ceiling comes first: warned about the ceiling.
+    const ceiling = Math.floor(Date.now() / 1000) + 30;
+    const capped = host(session({ expiresAt: Date.now() + 3_600_000, claims: { ...idTokenClaims('n'), session_expiry: ceiling } as unknown as IdTokenClaims }), () => json({}));
+    make(capped).adopted();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(capped.log).to.deep.equal([`expiring ${ceiling * 1000}`]);
+
+    // Renewable, no ceiling: nothing to warn about.
+    const renewable = host(session({ expiresAt: Date.now() + 30_000 }), () => json({}));
+    make(renewable).adopted();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(renewable.log.filter((line) => line.startsWith('expiring'))).to.deep.equal([]);
   });
 
   it('does not renew what cannot be renewed: no refresh token and no silent sign-in', async () => {
