@@ -16,6 +16,44 @@ import typescript from '@rollup/plugin-typescript';
 const cleanDist = () => ({ name: 'closo-login:clean-dist', buildStart: () => rmSync('dist', { recursive: true, force: true }) });
 
 /**
+ * The text parts of the html`` template starting at `start` (the backtick) in `code`, with each run
+ * of whitespace that holds a line break made one space (HTML treats them alike), and where it
+ * ends. Nested templates inside `${…}` are copied as they are: only the outer literal is html.
+ */
+function collapseHtml(code, start) {
+  let out = '`';
+  let i = start + 1;
+  while (i < code.length && code[i] !== '`') {
+    if (code[i] === '\\') {
+      out += code.slice(i, i + 2);
+      i += 2;
+    } else if (code.startsWith('${', i)) {
+      // An expression: copy it whole, nested templates and braces included.
+      let depth = 0;
+      let j = i;
+      let quote = null;
+      for (; j < code.length; j++) {
+        const c = code[j];
+        if (quote) {
+          if (c === '\\') j++;
+          else if (c === quote) quote = null;
+        } else if (c === '`' || c === '"' || c === "'") quote = c;
+        else if (c === '{') depth++;
+        else if (c === '}' && --depth === 0) break;
+      }
+      out += code.slice(i, j + 1);
+      i = j + 1;
+    } else {
+      const next = code.slice(i).search(/\$\{|`|\\/);
+      const end = next === -1 ? code.length : i + next;
+      out += code.slice(i, end).replace(/\s*\n\s*/g, ' ');
+      i = end;
+    }
+  }
+  return { text: `${out}\``, end: i + 1 };
+}
+
+/**
  * Shrinks the element's css`` and html`` literals in the drop-in file: comments and
  * indentation go, since CSS and HTML treat runs of whitespace alike. Only our own sources.
  */
@@ -23,9 +61,15 @@ const minifyLiterals = () => ({
   name: 'closo-login:minify-literals',
   transform(code, id) {
     if (!/\/src\/[^/]+\.ts$/.test(id)) return null;
-    const out = code
-      .replace(/\bcss\s*`([^`$]*)`/g, (_, body) => `css\`${body.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ').replace(/\s*([{};:,>])\s*/g, '$1').trim()}\``)
-      .replace(/\bhtml\s*`([^`]*)`/g, (_, body) => `html\`${body.replace(/\s*\n\s*/g, ' ')}\``);
+    let out = code.replace(/\bcss\s*`([^`$]*)`/g, (_, body) => `css\`${body.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ').replace(/\s*([{};:,>])\s*/g, '$1').trim()}\``);
+    for (let at = out.search(/\bhtml\s*`/); at !== -1;) {
+      const tick = out.indexOf('`', at);
+      const { text, end } = collapseHtml(out, tick);
+      out = out.slice(0, tick) + text + out.slice(end);
+      // On from inside this template: the templates nested in its expressions are html too.
+      const next = out.slice(tick + 1).search(/\bhtml\s*`/);
+      at = next === -1 ? -1 : tick + 1 + next;
+    }
     return out === code ? null : { code: out, map: null };
   },
 });

@@ -5,7 +5,7 @@
  */
 import type { LitElement } from 'lit';
 import type { ClosoLogin } from './closo-login.js';
-import type { AuthErrorEvent, LogoutEvent, TokenEvent } from './events.js';
+import type { AuthErrorEvent, ExpiringEvent, LogoutEvent, TokenEvent } from './events.js';
 
 type IfEqual<X, Y, Then, Else> = (<T>() => T extends X ? 1 : 2) extends (<T>() => T extends Y ? 1 : 2) ? Then : Else;
 
@@ -44,4 +44,5 @@ export interface ClosoLoginEventHandlers {
   token: (event: TokenEvent) => void;
   'auth-error': (event: AuthErrorEvent) => void;
   logout: (event: LogoutEvent) => void;
+  expiring: (event: ExpiringEvent) => void;
 }

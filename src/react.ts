@@ -1,6 +1,6 @@
 /**
  * React 19 typings: `import type {} from 'closo-login/react'` once, and <closo-login> type-checks
- * in JSX with its properties, dash-case attributes and `ontoken` / `onauth-error` / `onlogout`
+ * in JSX with its properties, dash-case attributes and `ontoken` / `onauth-error` / `onlogout` / `onexpiring`
  * listeners (React 19 adds custom-element listeners for on<event> props).
  */
 import type { DetailedHTMLProps, HTMLAttributes } from 'react';
@@ -11,6 +11,7 @@ type ReactClosoLoginProps = DetailedHTMLProps<HTMLAttributes<ClosoLogin>, ClosoL
   ontoken?: ClosoLoginEventHandlers['token'];
   'onauth-error'?: ClosoLoginEventHandlers['auth-error'];
   onlogout?: ClosoLoginEventHandlers['logout'];
+  onexpiring?: ClosoLoginEventHandlers['expiring'];
 };
 
 declare module 'react' {

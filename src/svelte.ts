@@ -1,6 +1,6 @@
 /**
  * Svelte 5 typings: `import type {} from 'closo-login/svelte'` once, and <closo-login> type-checks
- * (svelte-check) with its properties, dash-case attributes and `ontoken` / `onauth-error` / `onlogout`.
+ * (svelte-check) with its properties, dash-case attributes and `ontoken` / `onauth-error` / `onlogout` / `onexpiring`.
  */
 import type { HTMLAttributes } from 'svelte/elements';
 import type { ClosoLogin } from './closo-login.js';
@@ -10,6 +10,7 @@ type SvelteClosoLoginProps = HTMLAttributes<ClosoLogin> & ClosoLoginProperties &
   ontoken?: ClosoLoginEventHandlers['token'];
   'onauth-error'?: ClosoLoginEventHandlers['auth-error'];
   onlogout?: ClosoLoginEventHandlers['logout'];
+  onexpiring?: ClosoLoginEventHandlers['expiring'];
 };
 
 declare module 'svelte/elements' {

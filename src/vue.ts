@@ -1,6 +1,6 @@
 /**
  * Vue 3 typings: `import type {} from 'closo-login/vue'` once, and <closo-login> type-checks in
- * templates (vue-tsc / Volar) with its properties and `@token`, `@auth-error`, `@logout`.
+ * templates (vue-tsc / Volar) with its properties and `@token`, `@auth-error`, `@logout`, `@expiring`.
  * Also tell the compiler it is a custom element: `isCustomElement: (tag) => tag === 'closo-login'`.
  */
 import type { DefineComponent } from 'vue';
@@ -15,6 +15,7 @@ type VueClosoLoginProps = { [K in ClosoLoginPropertyName]?: ClosoLogin[K] | Clos
   onToken?: ClosoLoginEventHandlers['token'];
   onAuthError?: ClosoLoginEventHandlers['auth-error'];
   onLogout?: ClosoLoginEventHandlers['logout'];
+  onExpiring?: ClosoLoginEventHandlers['expiring'];
 };
 
 declare module 'vue' {

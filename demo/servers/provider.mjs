@@ -79,7 +79,11 @@ export function findOrganization(value) {
 }
 
 /** Whether an acr_values parameter asks for the second factor. */
-const asksForMfa = (acrValues) => String(acrValues ?? '').split(' ').includes(ACR_MFA);
+/** Auth0's multi-factor policy, the acr_values an app sends to step up after mfa_required: MFA here too. */
+export const ACR_MFA_AUTH0 = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+/** The multi-factor acr asked for, if any (this tenant's own, or Auth0's policy URI). */
+const mfaAsked = (acrValues) => String(acrValues ?? '').split(' ').find((value) => value === ACR_MFA || value === ACR_MFA_AUTH0);
+const asksForMfa = (acrValues) => Boolean(mfaAsked(acrValues));
 
 /**
  * Starts the provider on a loopback port.
@@ -215,7 +219,7 @@ export async function startProvider({
       email: ['email', 'email_verified'],
       profile: ['name', 'nickname', 'updated_at'],
     },
-    acrValues: [ACR_PWD, ACR_MFA],
+    acrValues: [ACR_PWD, ACR_MFA, ACR_MFA_AUTH0],
     // Auth0 puts the profile and email claims in the ID token of a code flow.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
@@ -557,7 +561,7 @@ export async function startProvider({
       const ok = form.get('email')?.toLowerCase() === DEMO_USER.email && form.get('password') === DEMO_USER.password;
       if (!ok) return sendHtml(res, 200, loginForm(uid, details.params, 'Wrong email or password.'));
       // Simulated MFA: when the request asks for it, this form stands for the second factor.
-      const acr = asksForMfa(details.params.acr_values) ? ACR_MFA : ACR_PWD;
+      const acr = mfaAsked(details.params.acr_values) ?? ACR_PWD;
       return provider.interactionFinished(req, res, { login: { accountId: DEMO_USER.sub, acr } }, { mergeWithLastSubmission: false });
     }
     if (details.prompt.name !== 'login') {

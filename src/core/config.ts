@@ -134,6 +134,8 @@ export const OPTIONS = {
   organization: text('organization'),
   /** On a page opened from an Auth0 invitation link (`?invitation=…&organization=…`), start the login that accepts it. */
   acceptInvitation: flag('accept-invitation'),
+  /** `popup`: a failure only the user can mend (`mfa_required`, `step_up_required`) opens a popup login that asks for it, then the call goes on; `none` (default) rejects. */
+  interactiveErrors: choice('interactive-errors', ['none', 'popup']),
 };
 
 type Options = typeof OPTIONS;
@@ -169,6 +171,7 @@ export interface LoginConfig {
   readonly popupTimeoutMs: number;
   readonly organization: string | null;
   readonly acceptInvitation: boolean;
+  readonly interactiveErrors: Checked['interactiveErrors'];
 }
 
 /** Validates every option, then the rules between them and the page's location. Throws AuthError `config_invalid`. */
@@ -212,6 +215,7 @@ export function resolveConfig(options: LoginOptions, page: { origin: string; pat
     popupTimeoutMs: checked.popupTimeout * 1000,
     organization: checked.organization ?? null,
     acceptInvitation: checked.acceptInvitation,
+    interactiveErrors: checked.interactiveErrors,
   };
 }
 
@@ -254,18 +258,6 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Development hosts where plain http:// is tolerated. */
 export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname);
-
-/**
- * Resolves a return path to a same-origin path (RFC 9700 §4.11.1: no open redirector).
- * Returns null for anything that would leave the origin: `//host`, `/\host`, `https://other`, `javascript:`.
- */
-export function sameOriginPath(value: string, origin: string): string | null {
-  if (typeof value !== 'string' || /[\u0000-\u001f\u007f]/.test(value)) return null;
-  // A path is resolved against the origin; anything else must be an absolute URL on it.
-  const url = value.startsWith('/') ? parseUrl(value, origin) : parseUrl(value);
-  if (!url || url.origin !== origin || !/^https?:$/.test(url.protocol)) return null;
-  return url.pathname + url.search + url.hash;
-}
 
 /** `new URL` that returns null instead of throwing (URL.parse is too new for some browsers). */
 export function parseUrl(value: string, base?: string): URL | null {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ACR_MFA, ORGANIZATIONS, OUTSIDE_POLICY_AUDIENCE, SECOND_AUDIENCE } from '../../demo/servers/provider.mjs';
+import { ACR_MFA, ACR_MFA_AUTH0, ORGANIZATIONS, OUTSIDE_POLICY_AUDIENCE, SECOND_AUDIENCE } from '../../demo/servers/provider.mjs';
 import { events, isAuthorizeRequest, isRefreshRequest, isTokenRequest, jwtClaims, logIn, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
 const env = useStack({}, { '/examples/': fileURLToPath(new URL('../../docs/examples/', import.meta.url)) });
@@ -175,6 +175,57 @@ describe('step-up and MFA', () => {
     await logInAtProvider(await popupOpened);
     assert.deepEqual(await called, { status: 200, acr: ACR_MFA });
     assert.equal(jwtClaims(await call(page, 'getAccessToken')).acr, ACR_MFA);
+  });
+
+  it('with interactive-errors="popup", el.fetch() steps up in a popup by itself and resolves with the API\'s answer', async () => {
+    const page = await env.newPage();
+    await logIn(page, `${env.origin}/fixtures/step-up.html`);
+    const since = env.mark();
+    const popupOpened = page.waitForEvent('popup');
+    // docs/examples/step-up-itself.js, from a click (a popup needs the user's gesture).
+    await page.evaluate(() => {
+      const button = document.body.appendChild(Object.assign(document.createElement('button'), { textContent: 'Open the sensitive page' }));
+      button.addEventListener('click', () => {
+        window.__sensitive = import('/examples/step-up-itself.js').then(({ openSensitive }) => openSensitive(document.querySelector('closo-login')));
+      });
+    });
+    await page.getByRole('button', { name: 'Open the sensitive page' }).click();
+    await logInAtProvider(await popupOpened);
+    const answer = await page.evaluate(() => window.__sensitive);
+    assert.equal(answer.claims?.acr, ACR_MFA);
+    const [authorize] = env.requests(since, isAuthorizeRequest);
+    assert.deepEqual([authorize.params.acr_values, authorize.params.prompt], [ACR_MFA, 'login']);
+  });
+
+  it('with interactive-errors="popup", a renewal refused with mfa_required steps up to Auth0\'s MFA policy in a popup, and getAccessToken() resolves', async () => {
+    const page = await env.newPage();
+    const first = await logIn(page, `${env.origin}/fixtures/step-up.html`);
+    env.provider.faults.token = { status: 403, body: JSON.stringify({ error: 'mfa_required', error_description: 'Multifactor authentication required' }) };
+    const since = env.mark();
+    const popupOpened = page.waitForEvent('popup');
+    await page.evaluate(() => {
+      const button = document.body.appendChild(Object.assign(document.createElement('button'), { textContent: 'Renew' }));
+      button.addEventListener('click', () => { window.__renewed = document.querySelector('closo-login').getAccessToken({ minValidity: 1e9 }); });
+    });
+    await page.getByRole('button', { name: 'Renew' }).click();
+    const popup = await popupOpened;
+    env.resetFaults(); // the provider asked once; the popup's login is answered normally
+    await logInAtProvider(popup);
+    const renewed = await page.evaluate(() => window.__renewed);
+    assert.notEqual(renewed, first.detail.accessToken);
+    assert.equal(jwtClaims(renewed).acr, ACR_MFA_AUTH0);
+    assert.equal(env.requests(since, isAuthorizeRequest)[0].params.acr_values, ACR_MFA_AUTH0);
+  });
+
+  it('with interactive-errors="popup", a blocked popup (no user gesture) rejects with the error met, at once', async () => {
+    const page = await env.newPage();
+    await page.addInitScript(() => { window.open = () => null; }); // as a browser blocks a popup outside a gesture
+    await logIn(page, `${env.origin}/fixtures/step-up.html`);
+    const started = Date.now();
+    assert.equal((await call(page, 'fetch', '/api/sensitive')).error?.code, 'step_up_required');
+    env.provider.faults.token = { status: 403, body: JSON.stringify({ error: 'mfa_required' }) };
+    assert.equal((await call(page, 'getAccessToken', { minValidity: 1e9 })).error?.code, 'mfa_required');
+    assert.ok(Date.now() - started < 5000);
   });
 
   it('refuses an ID token whose auth_time is older than max_age, and one without the acr asked for', async () => {

@@ -7,11 +7,12 @@
  */
 import { authorizationCodeGrantRequest, None, validateAuthResponse, type AuthorizationServer } from 'oauth4webapi';
 import { RESPONSE_PARAMS, TOKEN_PARAMS } from '../callback-params.js';
-import { sameOriginPath, type LoginConfig } from '../config.js';
+import type { LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import { toAuthError } from './oauth-errors.js';
 import { listPendingLogins, readPendingLogin, takePendingLogin, type PendingLogin } from './pending-login.js';
 import { discover, tokenRequestOptions } from './provider.js';
+import { sameOriginPath } from './redirect-login.js';
 import { acceptCodeAnswer } from './token-answer.js';
 import type { NetworkOptions, TokenSet } from '../session-contract.js';
 

@@ -5,7 +5,7 @@
  * logins send the same request elsewhere.
  */
 import { calculatePKCECodeChallenge, generateRandomCodeVerifier, generateRandomNonce, generateRandomState } from 'oauth4webapi';
-import { checkAuthorizationParams, sameOriginPath, type LoginConfig } from '../config.js';
+import { checkAuthorizationParams, parseUrl, type LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import type { LoginCallOptions, NetworkOptions } from '../session-contract.js';
 import { PENDING_LOGIN_TTL_MS, savePendingLogin, type PendingLogin } from './pending-login.js';
@@ -40,6 +40,18 @@ export function checkAppState(appState: unknown): unknown {
   if (json === undefined) throw new AuthError('config_invalid', 'appState must be a JSON value (no functions, no cycles).');
   if (new TextEncoder().encode(json).length > MAX_APP_STATE_BYTES) throw new AuthError('config_invalid', `appState is over ${MAX_APP_STATE_BYTES} bytes as JSON.`);
   return JSON.parse(json) as unknown;
+}
+
+/**
+ * Resolves a return path to a same-origin path (RFC 9700 §4.11.1: no open redirector).
+ * Returns null for anything that would leave the origin: `//host`, `/\host`, `https://other`, `javascript:`.
+ */
+export function sameOriginPath(value: string, origin: string): string | null {
+  if (typeof value !== 'string' || /[\u0000-\u001f\u007f]/.test(value)) return null;
+  // A path is resolved against the origin; anything else must be an absolute URL on it.
+  const url = value.startsWith('/') ? parseUrl(value, origin) : parseUrl(value);
+  if (!url || url.origin !== origin || !/^https?:$/.test(url.protocol)) return null;
+  return url.pathname + url.search + url.hash;
 }
 
 /** The parameters of an Auth0 Organization invitation link. */

@@ -12,7 +12,7 @@ import type { LoginConfig } from '../config.js';
 import { refreshTokens } from './refresh.js';
 import { MAX_TIMER_MS, renewalDelay, retryDelay } from './renewal-timing.js';
 import { silentLogin } from './silent-login.js';
-import { holdMark, isMarked, nextTask, withTabLock } from '../tab-sync.js';
+import { holdMark, isMarked, nextTask, withTabLock } from './tab-locks.js';
 import { assertSameUser } from './token-answer.js';
 import { pastCeiling, sessionCeiling, validFor } from './token-set.js';
 import type { NetworkOptions, StoredSession, TokenSet } from '../session-contract.js';

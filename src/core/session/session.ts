@@ -23,6 +23,7 @@ import { answerOpener, popupLogin } from './popup-login.js';
 import { invitationLogin, loginRequest, navigate, startLogin, type RequestOptions } from './redirect-login.js';
 import { Renewal, type RenewalHost } from './renewal.js';
 import { joinTabs, type SessionTabs } from './session-tabs.js';
+import { stepUp } from './step-up.js';
 import { SessionStatus } from './session-status.js';
 import { explainSilentRefusal, noteProviderLogin, silentLogin } from './silent-login.js';
 import { isExpired, pastCeiling, viewOf } from './token-set.js';
@@ -183,7 +184,12 @@ export class Session implements LoginSession {
    * for all callers). With an `audience` (or `scope`) other than the session's: a token for that
    * API (api-tokens.ts).
    */
-  async getAccessToken({ minValidity = DEFAULT_MIN_VALIDITY, ...api }: AccessTokenOptions = {}): Promise<string> {
+  async getAccessToken(options: AccessTokenOptions = {}): Promise<string> {
+    return this.#accessToken(options).catch((error: unknown) =>
+      stepUp(error, this.config, (call, popup) => this.login(call, this.config, popup), () => this.#accessToken(options)));
+  }
+
+  async #accessToken({ minValidity = DEFAULT_MIN_VALIDITY, ...api }: AccessTokenOptions): Promise<string> {
     while (this.#status.pending) await this.#status.pending.catch(() => {});
     if (!forAnotherApi(api, this.config)) return this.#renewal.accessToken(minValidity);
     if (!this.#current) throw new AuthError('login_required', 'Nobody is logged in.');
@@ -215,11 +221,13 @@ export class Session implements LoginSession {
 
   /** Calls an API with the current access token (or one for `audience`), renewed first when needed (api-fetch.ts). */
   async fetch(input: RequestInfo | URL, { audience, scope, ...init }: RequestInit & ApiRequest = {}): Promise<Response> {
-    return fetchWithToken(input, init, async () => {
+    const call = () => fetchWithToken(input, init, async () => {
       const accessToken = await this.getAccessToken({ ...(audience ? { audience } : {}), ...(scope ? { scope } : {}) });
       const dpop = this.#current?.tokenType === 'DPoP' ? (await this.#net()).dpop : undefined;
       return { accessToken, ...(dpop ? { dpop } : {}) };
     });
+    // An API asking for a stronger login (RFC 9470): with interactive-errors="popup", a popup gets it, then the call again.
+    return call().catch((error: unknown) => stepUp(error, this.config, (login, popup) => this.login(login, this.config, popup), call));
   }
 
   /**

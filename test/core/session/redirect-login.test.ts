@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
-import { MAX_APP_STATE_BYTES, checkAppState, navigate, startLogin } from '../../../src/core/session/redirect-login.js';
+import { MAX_APP_STATE_BYTES, checkAppState, navigate, sameOriginPath, startLogin } from '../../../src/core/session/redirect-login.js';
 import { AuthError } from '../../../src/core/errors.js';
 import { rejection } from '../../support/assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, json, metadata, sha256Base64url } from '../../support/responses.js';
@@ -121,6 +121,23 @@ describe('checkAppState', () => {
     cycle['self'] = cycle;
     for (const value of [() => 1, cycle, 'x'.repeat(MAX_APP_STATE_BYTES), 10n]) {
       expect(() => checkAppState(value)).to.throw(AuthError).with.property('code', 'config_invalid');
+    }
+  });
+});
+
+describe('sameOriginPath', () => {
+  const origin = 'https://app.example.com';
+
+  it('keeps same-origin paths with their query and fragment', () => {
+    expect(sameOriginPath('/account?tab=2#top', origin)).to.equal('/account?tab=2#top');
+    expect(sameOriginPath('https://app.example.com/x', origin)).to.equal('/x');
+
+  });
+
+  it('refuses anything that leaves the origin (RFC 9700 §4.11.1)', () => {
+    for (const value of ['https://evil.example/', '//evil.example', '/\\evil.example', '\\/evil.example', 'https:evil.example',
+      'javascript:alert(1)', 'data:text/html,x', ' //evil.example', '\t//evil.example', '/\t/evil.example', 'http://app.example.com/', 'relative/path']) {
+      expect(sameOriginPath(value, origin), value).to.equal(null);
     }
   });
 });

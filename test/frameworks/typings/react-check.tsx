@@ -22,6 +22,7 @@ export const properties = (
     timeout={5}
     organization="org_7d0c4a1f2e3b4c5d"
     acceptInvitation
+    interactiveErrors="popup"
     loginLabel="Anmelden"
     logoutLabel="Abmelden"
     busyLabel="Anmeldung läuft…"
@@ -29,6 +30,7 @@ export const properties = (
     ontoken={(event) => event.detail.appState ?? event.detail.accessToken.toUpperCase()}
     onauth-error={(event) => event.detail.code}
     onlogout={(event) => event.detail.reason}
+    onexpiring={(event) => event.detail.expiresAt}
   />
 );
 
@@ -42,6 +44,7 @@ export const attributes = (
     logout-uri="https://app.example/"
     popup-timeout={120}
     accept-invitation
+    interactive-errors="popup"
     login-label="Anmelden"
     logout-label="Abmelden"
     busy-label="Anmeldung läuft…"
@@ -50,7 +53,7 @@ export const attributes = (
 
 // JSX takes any dash-case name unchecked, so make sure each attribute is declared (with its value type).
 export const declaredAttributes: (keyof ReactClosoLoginProps)[] = [
-  'client-id', 'redirect-uri', 'authorization-params', 'renew-before', 'logout-uri', 'popup-timeout', 'accept-invitation', 'login-label', 'logout-label', 'busy-label',
+  'client-id', 'redirect-uri', 'authorization-params', 'renew-before', 'logout-uri', 'popup-timeout', 'accept-invitation', 'interactive-errors', 'login-label', 'logout-label', 'busy-label',
 ];
 
 // @ts-expect-error an attribute's value is text (or a number for numbers), not an object

@@ -22,6 +22,7 @@ export const properties: SvelteHTMLElements['closo-login'] = {
   timeout: 5,
   organization: 'acme',
   acceptInvitation: true,
+  interactiveErrors: 'popup',
   loginLabel: 'Anmelden',
   logoutLabel: 'Abmelden',
   busyLabel: 'Anmeldung läuft…',
@@ -29,6 +30,7 @@ export const properties: SvelteHTMLElements['closo-login'] = {
   ontoken: (event) => event.detail.accessToken,
   'onauth-error': (event) => event.detail.code,
   onlogout: (event) => event.detail.reason,
+  onexpiring: (event) => event.detail.expiresAt,
 };
 
 // Every dash-case attribute (set as attributes).
@@ -40,6 +42,7 @@ export const attributes: SvelteHTMLElements['closo-login'] = {
   'logout-uri': 'https://app.example/',
   'popup-timeout': '120',
   'accept-invitation': true,
+  'interactive-errors': 'popup',
   'login-label': 'Anmelden',
   'logout-label': 'Abmelden',
   'busy-label': 'Anmeldung läuft…',

@@ -24,6 +24,7 @@ export const properties: Props = {
   timeout: 5,
   organization: 'acme',
   acceptInvitation: true,
+  interactiveErrors: 'popup',
   loginLabel: 'Anmelden',
   logoutLabel: 'Abmelden',
   busyLabel: 'Anmeldung läuft…',
@@ -31,6 +32,7 @@ export const properties: Props = {
   onToken: (event) => event.detail.accessToken,
   onAuthError: (event) => event.detail.code,
   onLogout: (event) => event.detail.reason,
+  onExpiring: (event) => event.detail.expiresAt,
 };
 
 // What static attributes give: text, as in `renew-before="45" authorization-params="prompt=login"`.

@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { holdMark, isMarked } from '../../src/core/tab-sync.js';
+import { holdMark, isMarked } from '../../../src/core/session/tab-locks.js';
 
 describe('holdMark / isMarked', () => {
   it('shows a mark to everyone at once, until it is released', async () => {
