@@ -3,7 +3,8 @@ import { styles } from './closo-login.styles.js';
 import { OPTIONS, resolveConfig, type LoginConfig, type OptionName, type OptionValues } from './core/config.js';
 import { AuthError } from './core/errors.js';
 import type {
-  AccessTokenOptions, ApiRequest, IdTokenClaims, LoginCallOptions, LogoutOptions, SessionChange, TokenIsolation, TokenView,
+  AccessTokenOptions, ApiRequest, ExchangedToken, IdTokenClaims, LoginCallOptions, LogoutOptions, SessionChange, TokenExchangeOptions,
+  TokenIsolation, TokenView,
 } from './core/session-contract.js';
 import { sessionFor, type SessionHandle } from './core/session-handle.js';
 import { dispatchOutcome, outcomeEvent, type TokenEventDetail } from './events.js';
@@ -176,7 +177,8 @@ export class ClosoLogin extends LitElement {
    * Starts a login: navigates to the provider, or with `popup` (or `mode="popup"`) opens it in a
    * popup and resolves with the token detail once logged in. `appState` comes back in the detail
    * of this login's `token` event; `organization` and `invitation` are Auth0 Organizations'.
-   * Rejects with AuthError (also dispatched as `auth-error`).
+   * With `subjectToken` and `subjectTokenType`, logs in with that token instead (RFC 8693 token
+   * exchange), with no page of the provider. Rejects with AuthError (also dispatched as `auth-error`).
    */
   async login(options: LoginCallOptions = {}): Promise<TokenEventDetail | undefined> {
     if (this._configError) throw this.#report(this._configError);
@@ -190,6 +192,16 @@ export class ClosoLogin extends LitElement {
    */
   async getAccessToken(options: AccessTokenOptions = {}): Promise<string> {
     return this.#connected().getAccessToken(options);
+  }
+
+  /**
+   * Exchanges a token for an access token for the caller (RFC 8693: delegation, impersonation
+   * with `actorToken`, a partner's token): nothing is stored, no event fires, the session is
+   * untouched, and no refresh token comes back. Rejects with AuthError (`config_invalid`,
+   * `token_exchange_failed`, …), without an `auth-error` event.
+   */
+  async exchangeToken(options: TokenExchangeOptions): Promise<ExchangedToken> {
+    return this.#connected().exchangeToken(options);
   }
 
   /**

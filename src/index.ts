@@ -21,4 +21,6 @@ export type {
   TokenEventDetail,
 } from './events.js';
 export { DEFAULT_SCOPE, type LoginOptions } from './core/config.js';
-export type { AccessTokenOptions, ApiRequest, LoginCallOptions, LogoutOptions, TokenIsolation, TokenView } from './core/session-contract.js';
+export type {
+  AccessTokenOptions, ApiRequest, ExchangedToken, LoginCallOptions, LogoutOptions, TokenExchangeOptions, TokenIsolation, TokenView,
+} from './core/session-contract.js';

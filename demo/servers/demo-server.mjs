@@ -77,7 +77,10 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
               // A page named *-no-worker.html forbids workers: closo-login keeps its refresh token in the page.
               : url.pathname.endsWith('-no-worker.html')
                 ? { ...headers, 'content-security-policy': withSources(csp, { 'worker-src': "'none'" }) }
-                : headers;
+                // A page named *-isolated.html cuts itself off from windows of other origins, as apps that need cross-origin isolation do.
+                : url.pathname.endsWith('-isolated.html')
+                  ? { ...headers, 'cross-origin-opener-policy': 'same-origin' }
+                  : headers;
           return sendHtml(res, 200, template(await readFile(file, 'utf8')), pageHeaders);
         }
       }

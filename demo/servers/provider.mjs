@@ -29,6 +29,7 @@ import { createJtiCache, verifyDpopProof } from './dpop-proof.mjs';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { listenLoopback, readBody, sendHtml, escapeHtml } from './http.mjs';
 import { hostileTokenEndpoint, tamperAuthorizationResponse } from './hostile.mjs';
+import { registerTokenExchange, TOKEN_EXCHANGE_GRANT } from './token-exchange.mjs';
 
 export const DEMO_USER = Object.freeze({
   sub: 'auth0|64f1c0de0000000000000001',
@@ -136,8 +137,10 @@ export async function startProvider({
   /**
    * Settings a test may change while the provider runs. `sessionCeiling`: seconds from the login
    * after which the session is over, as Auth0's `session_expiry` ID token claim says (null: none).
+   * `openerPolicy`: a Cross-Origin-Opener-Policy for the login page (`same-origin` cuts a popup
+   * off from the page that opened it).
    */
-  const settings = { accessTokenTTL, requireDpopNonce: false, sessionCeiling: null };
+  const settings = { accessTokenTTL, requireDpopNonce: false, sessionCeiling: null, openerPolicy: null };
   /**
    * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken, jwks,
    * revocation: 'error' }. Empty, so off, unless a test sets them.
@@ -189,6 +192,18 @@ export async function startProvider({
   const logins = new Map();
   const loginOf = (ctx, token) => logins.get(token?.grantId ?? ctx?.oidc?.entities.Grant?.jti);
 
+  /** An API of the tenant: JWT access tokens shaped like Auth0's; an unknown one is refused as Auth0 refuses it. */
+  const resourceServerInfo = (resource) => {
+    if (!audiences.includes(resource)) throw new errors.AccessDenied(`Service not found: ${resource}`);
+    return {
+      audience: resource,
+      scope: [...OIDC_SCOPES, ...(API_SCOPES[resource] ?? [])].join(' '),
+      accessTokenTTL: settings.accessTokenTTL,
+      accessTokenFormat: 'jwt',
+      jwt: { sign: { alg: 'RS256' } },
+    };
+  };
+
   const provider = await quietly(() => new Provider(issuer, {
     clients: [{
       client_id: clientId,
@@ -197,7 +212,7 @@ export async function startProvider({
       // Auth0's ID tokens always carry auth_time; and acr here (pwd unless MFA was asked).
       require_auth_time: true,
       default_acr_values: [ACR_PWD],
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT],
       response_types: ['code'],
       redirect_uris: redirectUris,
       post_logout_redirect_uris: postLogoutRedirectUris,
@@ -255,13 +270,15 @@ export async function startProvider({
         },
       };
     },
-    // The access tokens carry the login's acr (as its ID tokens do) and organization.
+    // The access tokens carry the login's acr (as its ID tokens do) and organization; one
+    // from a token exchange with an actor names it (RFC 8693 §4.1 `act`).
     extraTokenClaims: async (ctx, token) => {
       if (!token.resourceServer) return undefined;
       const { RefreshToken, AuthorizationCode } = ctx?.oidc?.entities ?? {};
-      const acr = (RefreshToken ?? AuthorizationCode)?.acr;
-      const organization = loginOf(ctx, token)?.organization;
-      return { ...(acr ? { acr } : undefined), ...(organization ? { org_id: organization.id } : undefined) };
+      const login = loginOf(ctx, token);
+      const acr = (RefreshToken ?? AuthorizationCode)?.acr ?? login?.acr;
+      const organization = login?.organization;
+      return { ...(acr ? { acr } : undefined), ...(organization ? { org_id: organization.id } : undefined), ...(login?.actor ? { act: { sub: login.actor } } : undefined) };
     },
     extraParams: {
       // Auth0's API selector. oidc-provider drops offline_access unless prompt=consent
@@ -334,18 +351,7 @@ export async function startProvider({
           return oneOf.includes(resource) ? resource : undefined;
         },
         useGrantedResource: () => true,
-        getResourceServerInfo: (ctx, resource) => {
-          if (!audiences.includes(resource)) {
-            throw new errors.AccessDenied(`Service not found: ${resource}`);
-          }
-          return {
-            audience: resource,
-            scope: [...OIDC_SCOPES, ...(API_SCOPES[resource] ?? [])].join(' '),
-            accessTokenTTL: settings.accessTokenTTL,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
+        getResourceServerInfo: (_ctx, resource) => resourceServerInfo(resource),
       },
     },
     formats: {
@@ -394,6 +400,15 @@ export async function startProvider({
     },
   }));
   provider.proxy = false;
+  // Auth0's Custom Token Exchange, with a legacy identity system's tokens (token-exchange.mjs).
+  registerTokenExchange(provider, errors, {
+    accountByEmail: (email) => (email === DEMO_USER.email ? account : undefined),
+    defaultAudience: DEFAULT_AUDIENCE,
+    resourceServer: resourceServerInfo,
+    findOrganization,
+    remember: (grantId, login) => logins.set(grantId, login),
+    acr: ACR_PWD,
+  });
   // A 500 from the local tenant is a bug in this file: make it visible.
   provider.on('server_error', (_ctx, err) => console.error('local provider server_error:', err));
   provider.on('grant.revoked', (_ctx, grantId) => logins.delete(grantId));
@@ -422,7 +437,7 @@ export async function startProvider({
         path: url.pathname,
         params: Object.fromEntries(url.searchParams),
         body: req.body ? Object.fromEntries(new URLSearchParams(req.body)) : undefined,
-        headers: { origin: req.headers.origin, 'content-type': req.headers['content-type'], referer: req.headers.referer },
+        headers: { origin: req.headers.origin, 'content-type': req.headers['content-type'], referer: req.headers.referer, dpop: req.headers.dpop },
       });
       if (req.method === 'POST' && url.pathname === '/oauth/token') {
         applyRefreshTokenPolicy(req);
@@ -568,7 +583,7 @@ export async function startProvider({
       // Consent is granted by loadExistingGrant; nothing to ask.
       return provider.interactionFinished(req, res, {}, { mergeWithLastSubmission: true });
     }
-    return sendHtml(res, 200, loginForm(uid, details.params));
+    return sendHtml(res, 200, loginForm(uid, details.params), settings.openerPolicy ? { 'cross-origin-opener-policy': settings.openerPolicy } : {});
   }
 
   return {

@@ -80,6 +80,40 @@ export interface LoginCallOptions {
   organization?: string;
   /** An Auth0 Organization invitation to accept (with `organization`). */
   invitation?: string;
+  /** Log in with this token from elsewhere instead of at the provider's page (RFC 8693 token exchange, Auth0's Custom Token Exchange). */
+  subjectToken?: string;
+  /** The type of `subjectToken`: a URI the provider knows (for Auth0, a Custom Token Exchange profile's, e.g. `urn:acme:legacy-token`). */
+  subjectTokenType?: string;
+}
+
+/** What exchangeToken() exchanges (RFC 8693 §2.1): a token for the caller; the session is not touched. */
+export interface TokenExchangeOptions {
+  subjectToken: string;
+  subjectTokenType: string;
+  /** Who acts for the subject (delegation, impersonation), with its type. */
+  actorToken?: string | undefined;
+  actorTokenType?: string | undefined;
+  /** The API the token is for (default: the element's `audience`). */
+  audience?: string | undefined;
+  /** Scopes asked for (`offline_access` is never asked for: no refresh token comes to the page). */
+  scope?: string | undefined;
+  /** An Auth0 Organization (default: the element's `organization`). */
+  organization?: string | undefined;
+  /** The type of token wanted (RFC 8693 `requested_token_type`). */
+  requestedTokenType?: string | undefined;
+}
+
+/** The token exchangeToken() resolves with. */
+export interface ExchangedToken {
+  readonly accessToken: string;
+  /** Always `Bearer`: the session's DPoP key does not sign for tokens it does not keep. */
+  readonly tokenType: 'Bearer';
+  /** When it expires, in epoch milliseconds; null when the provider gave no lifetime. */
+  readonly expiresAt: number | null;
+  /** The scope granted, or null when the provider did not say. */
+  readonly scope: string | null;
+  /** The answer's `issued_token_type` (RFC 8693 §2.2.1), or null. */
+  readonly issuedTokenType: string | null;
 }
 
 /** A token for another API than the session's own: its `audience` (and `scope`). */
@@ -137,8 +171,8 @@ export interface LoginSession {
   readonly tokens: TokenView | null;
   /** A login is under way. */
   readonly busy: boolean;
-  /** Busy only restoring the session silently at page start: a login() goes ahead, cancelling it. */
-  readonly busySilently: boolean;
+  /** Busy only with a login that a new login() cancels: the silent sign-in at page start, a popup that looks closed. */
+  readonly yieldsToLogin: boolean;
   readonly lastError: AuthError | null;
   /** Where the refresh token lives, once a session exists (null before). */
   readonly tokenIsolation: TokenIsolation | null;
@@ -148,6 +182,7 @@ export interface LoginSession {
   /** Starts a login with the calling element's `config`; `popup`: the window opened in the click's task (null: blocked). */
   login(call?: LoginCallOptions, config?: LoginConfig, popup?: Window | null): Promise<TokenView | undefined>;
   getAccessToken(options?: AccessTokenOptions): Promise<string>;
+  exchangeToken(options: TokenExchangeOptions): Promise<ExchangedToken>;
   fetch(input: RequestInfo | URL, init?: RequestInit & ApiRequest): Promise<Response>;
   logout(options?: LogoutOptions, config?: LoginConfig): Promise<void>;
   /** Releases what the session holds in the page (tab channel, listeners, timers, its worker) once nobody is logged in and no login is under way; false before. */

@@ -16,7 +16,8 @@ import type { LoginConfig } from './config.js';
 import { AuthError } from './errors.js';
 import { inPopup, openPopup } from './popup-window.js';
 import type {
-  AccessTokenOptions, ApiRequest, LoginCallOptions, LoginSession, LogoutOptions, NetworkOptions, SessionChange, SessionListener, TokenIsolation, TokenView,
+  AccessTokenOptions, ApiRequest, ExchangedToken, LoginCallOptions, LoginSession, LogoutOptions, NetworkOptions, SessionChange, SessionListener,
+  TokenExchangeOptions, TokenIsolation, TokenView,
 } from './session-contract.js';
 import { openTabChannel, type TabChannel } from './tab-sync.js';
 import { refreshTokenInWorker, storageKey, tokenStore } from './token-store.js';
@@ -93,8 +94,8 @@ export class SessionHandle {
 
   /** See Session.login. A popup is opened here, in the click's task, before the session's code may have loaded. */
   async login(call: LoginCallOptions = {}, config = this.config): Promise<TokenView | undefined> {
-    // Busy logging in already: ignored. Busy restoring the session silently: the click goes ahead (Session.login).
-    if (this.#busy || (this.#session?.busy && !this.#session.busySilently)) return undefined;
+    // Busy logging in already: ignored, unless that login gives way to a new one (Session.login).
+    if (this.#busy || (this.#session?.busy && !this.#session.yieldsToLogin)) return undefined;
     const popup = inPopup(call, config) ? openPopup() : undefined;
     if (!this.#session) {
       this.#busy = true;
@@ -113,6 +114,11 @@ export class SessionHandle {
   /** See Session.getAccessToken. With no session loaded or loading, nobody is logged in. */
   async getAccessToken(options: AccessTokenOptions = {}): Promise<string> {
     return (await this.#loaded()).getAccessToken(options);
+  }
+
+  /** See Session.exchangeToken: its code is loaded for it, whether someone is logged in or not. */
+  async exchangeToken(options: TokenExchangeOptions): Promise<ExchangedToken> {
+    return (this.#session ?? (await this.#load())).exchangeToken(options);
   }
 
   /** See Session.fetch. */

@@ -18,10 +18,14 @@ interface WorkerGlobal {
 }
 const workerGlobal = self as unknown as WorkerGlobal;
 
-/** The parameters each request may carry (RFC 6749 §4.1.3, §6; RFC 7009 §2.1; Auth0 `audience`, RFC 8707 `resource`). */
+/** The parameters each request may carry (RFC 6749 §4.1.3, §6; RFC 8693 §2.1; RFC 7009 §2.1; Auth0 `audience` and `organization`, RFC 8707 `resource`). */
 const GRANT_PARAMS: Readonly<Record<string, readonly string[]>> = {
   authorization_code: ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'client_id'],
   refresh_token: ['grant_type', 'refresh_token', 'client_id', 'scope', 'audience', 'resource'],
+  'urn:ietf:params:oauth:grant-type:token-exchange': [
+    'grant_type', 'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type',
+    'client_id', 'scope', 'audience', 'resource', 'organization',
+  ],
 };
 const REVOCATION_PARAMS = ['token', 'token_type_hint', 'client_id'];
 const FORWARDED_HEADERS = new Set(['accept', 'content-type', 'dpop']);

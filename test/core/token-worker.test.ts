@@ -79,6 +79,23 @@ describe('token-worker', () => {
     expect((await vault.ask(TOKEN, refreshGrant(handle))).status).to.equal(200);
   });
 
+  it('sends a token exchange (RFC 8693) with its parameters and seals the refresh token it brings; refuses others in it', async () => {
+    vault = startVault();
+    await vault.ready;
+    const exchange = {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: 'legacy-jwt', subject_token_type: 'urn:acme:legacy-token',
+      actor_token: 'agent-jwt', actor_token_type: 'urn:acme:legacy-token', requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      client_id: CLIENT, scope: 'openid offline_access', audience: 'https://api2', organization: 'org_1',
+    };
+    const answer = await vault.ask(TOKEN, exchange);
+    expect(answer.status).to.equal(200);
+    expect(answer.json['received']).to.deep.equal(exchange);
+    expect(answer.json['refresh_token']).to.match(/^closo-rt\./);
+    expect(answer.body).not.to.include('rt-secret');
+    const smuggled = await vault.ask(TOKEN, { ...exchange, code_verifier: 'v' });
+    expect([smuggled.status, smuggled.json['error']]).to.deep.equal([400, 'invalid_request']);
+  });
+
   it('refuses a request that repeats a parameter (RFC 6749 §3.2), and sends nothing', async () => {
     vault = startVault();
     await vault.ready;

@@ -137,18 +137,29 @@ for (const engine of enginesToRun()) {
       }
     });
 
-    it('logs in in a popup, with the page and its unsaved state left as they were', { timeout: FLOW_MS }, async () => {
-      const tab = await newTab();
-      await tab.goto(url('popup'));
-      await tab.waitFor(() => !!document.querySelector('closo-login')?.shadowRoot?.querySelector('[part~=login-button]'), null, 10_000, 'the Log in button');
-      await tab.evaluate(() => { window.__unsaved = 'draft'; });
-      const popup = await tab.waitForPopup(() => tab.clickPart('closo-login', 'login-button'));
-      await signIn(popup);
-      const [token] = await waitForEvents(tab, 'token');
-      assert.equal(token.detail.claims.email, DEMO_USER.email);
-      assert.equal(await tab.url(), url('popup'));
-      assert.equal(await tab.evaluate(() => window.__unsaved), 'draft');
-    });
+    // Cross-Origin-Opener-Policy same-origin cuts the popup off from the page, sent by the provider's login page or by the app's pages (popup-isolated.html).
+    for (const [cutOff, page, openerPolicy] of [['', 'popup', null], [', cut off by the provider\'s COOP', 'popup', 'same-origin'], [', cut off by the app\'s COOP', 'popup-isolated', null]]) {
+      it(`logs in in a popup, with the page and its unsaved state left as they were${cutOff}`, { timeout: FLOW_MS }, async () => {
+        stack.provider.settings.openerPolicy = openerPolicy;
+        try {
+          const tab = await newTab();
+          await tab.goto(url(page));
+          await tab.waitFor(() => !!document.querySelector('closo-login')?.shadowRoot?.querySelector('[part~=login-button]'), null, 10_000, 'the Log in button');
+          await tab.evaluate(() => { window.__unsaved = 'draft'; });
+          const popup = await tab.waitForPopup(() => tab.clickPart('closo-login', 'login-button'));
+          await popup.waitFor(() => location.pathname.startsWith('/u/login/') && document.readyState === 'complete', null, 15_000, 'the provider\'s login page');
+          assert.equal(await popup.evaluate(() => window.opener === null), !!cutOff, 'cut off from the page only by COOP');
+          await signIn(popup);
+          const [token] = await waitForEvents(tab, 'token');
+          assert.equal(token.detail.claims.email, DEMO_USER.email);
+          assert.equal(await tab.url(), url(page));
+          assert.equal(await tab.evaluate(() => window.__unsaved), 'draft');
+          assert.deepEqual(await events(tab, 'auth-error'), []);
+        } finally {
+          stack.provider.settings.openerPolicy = null;
+        }
+      });
+    }
 
     it('logs out and revokes the refresh token: the provider refuses it afterwards', { timeout: FLOW_MS }, async () => {
       const tab = await newTab();

@@ -2,9 +2,19 @@
 // failure (blocked, closed, timeout) is reported and cleaned up; foreign messages are ignored.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { DEMO_USER, events, isAuthorizeRequest, isTokenRequest, logInAtProvider, useStack, waitForEvents } from './harness.mjs';
 
-const env = useStack();
+const env = useStack({}, { '/examples/': fileURLToPath(new URL('../../docs/examples/', import.meta.url)) });
+
+/** Adds a button that runs docs/examples/popup-login.js as a click handler, keeping what it shows in window.__shown. */
+const addExampleButton = (page) => page.evaluate(() => {
+  window.__shown = [];
+  const button = document.body.appendChild(Object.assign(document.createElement('button'), { textContent: 'Log in here' }));
+  button.addEventListener('click', () => {
+    window.__done = import('/examples/popup-login.js').then(({ logInInPopup }) => logInInPopup(document.querySelector('closo-login'), (text) => window.__shown.push(text)));
+  });
+});
 
 async function openPage() {
   const page = await env.newPage();
@@ -32,6 +42,102 @@ describe('popup login', () => {
     assert.equal(authorize.params.code_challenge_method, 'S256');
     assert.equal(env.requests(since, isTokenRequest).length, 1);
     await page.locator('closo-login').getByText(DEMO_USER.name).waitFor();
+  });
+
+  it('finishes when the provider\'s login page sets Cross-Origin-Opener-Policy: the popup, cut off from the page, answers on its login\'s channel', async () => {
+    env.provider.settings.openerPolicy = 'same-origin';
+    try {
+      const { page, navigations } = await openPage();
+      const since = env.mark();
+      const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+      await popup.waitForURL(/\/u\/login\//);
+      assert.equal(await popup.evaluate(() => window.opener), null, 'COOP cut the popup off from the page');
+      await logInAtProvider(popup);
+      const [token] = await waitForEvents(page, 'token');
+      assert.equal(token.detail.claims.sub, DEMO_USER.sub);
+      if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 5000 });
+      assert.deepEqual(navigations, [], 'the page never navigated');
+      assert.equal(env.requests(since, isTokenRequest).length, 1, 'one code exchange');
+      assert.deepEqual((await events(page)).map((e) => e.type), ['token']);
+    } finally {
+      env.provider.settings.openerPolicy = null;
+    }
+  });
+
+  it('finishes when the app\'s own pages (the one that opens the popup and the callback) send COOP same-origin', async () => {
+    const page = await env.newPage();
+    // popup-isolated.html is served with Cross-Origin-Opener-Policy: same-origin (demo-server.mjs).
+    await page.goto(`${env.origin}/fixtures/popup-isolated.html`);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+    await popup.waitForURL(/\/u\/login\//);
+    assert.equal(await popup.evaluate(() => window.opener), null, 'COOP cut the popup off from the page');
+    await logInAtProvider(popup);
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(token.detail.claims.sub, DEMO_USER.sub);
+    if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 5000 });
+    assert.deepEqual((await events(page)).map((e) => e.type), ['token']);
+  });
+
+  it('gives up a popup cut off by COOP that the user closed when they ask for a login again: popup_closed, then a new popup login', async () => {
+    env.provider.settings.openerPolicy = 'same-origin';
+    try {
+      const { page } = await openPage();
+      const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+      await popup.waitForURL(/\/u\/login\//);
+      await popup.close();
+      // Cut off, a closed popup and one still open look the same from the page: the login waits (up to popup-timeout).
+      await page.waitForTimeout(1000);
+      assert.deepEqual(await events(page), [], 'no error yet: the popup may still be open');
+      const [again] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Logging in…' }).click({ force: true })]); // aria-disabled, which Playwright will not click
+      const [error] = await waitForEvents(page, 'auth-error');
+      assert.equal(error.detail.code, 'popup_closed');
+      await logInAtProvider(again);
+      const [token] = await waitForEvents(page, 'token');
+      assert.equal(token.detail.claims.sub, DEMO_USER.sub);
+      assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error', 'token']);
+    } finally {
+      env.provider.settings.openerPolicy = null;
+    }
+  });
+
+  it('runs docs/examples/popup-login.js: welcome after a login the provider\'s COOP cut off; a message when the user closes the window', async () => {
+    env.provider.settings.openerPolicy = 'same-origin';
+    try {
+      const { page } = await openPage();
+      await addExampleButton(page);
+      const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in here' }).click()]);
+      await logInAtProvider(popup);
+      await page.evaluate(() => window.__done);
+      assert.deepEqual(await page.evaluate(() => window.__shown), [`Welcome, ${DEMO_USER.name}.`]);
+    } finally {
+      env.provider.settings.openerPolicy = null;
+    }
+    const { page } = await openPage();
+    await addExampleButton(page);
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in here' }).click()]);
+    await popup.waitForURL(/\/u\/login\//);
+    await popup.waitForTimeout(1000); // the user reads the login page, then closes the window
+    await popup.close();
+    await page.evaluate(() => window.__done);
+    assert.deepEqual(await page.evaluate(() => window.__shown), ['The login window was closed.']);
+  });
+
+  it('answers on the channel only from the popup of that login: a page opened on a callback URL by the user keeps it', async () => {
+    const { page } = await openPage();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+    await popup.waitForURL(/\/u\/login\//);
+    const authorize = env.provider.requests.filter(isAuthorizeRequest).at(-1);
+    // Another tab of this origin, not the popup, lands on a callback URL with that login's state: it does not answer or close.
+    const other = await page.context().newPage();
+    const forged = `${env.origin}/fixtures/popup.html?code=forged-code&state=${authorize.params.state}&iss=${encodeURIComponent(env.issuer)}`;
+    await other.goto(forged);
+    await other.waitForTimeout(500);
+    assert.equal(other.isClosed(), false);
+    assert.equal(other.url(), forged, 'its URL is left as it was');
+    // The real popup still completes the login.
+    await logInAtProvider(popup);
+    const [token] = await waitForEvents(page, 'token');
+    assert.equal(token.detail.claims.sub, DEMO_USER.sub);
   });
 
   it('ignores messages from other origins or other windows, and completes', async () => {
@@ -112,6 +218,7 @@ describe('popup login', () => {
     const { page } = await openPage();
     const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
     await popup.waitForURL(/\/u\/login\//);
+    await popup.waitForTimeout(1000); // the user reads the login page, then closes the window
     await popup.close();
     const [error] = await waitForEvents(page, 'auth-error');
     assert.equal(error.detail.code, 'popup_closed');

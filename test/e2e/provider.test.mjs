@@ -9,7 +9,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import {
-  ACR_MFA, ACR_PWD, DEFAULT_AUDIENCE, ORGANIZATIONS, OUTSIDE_POLICY_AUDIENCE, SECOND_AUDIENCE,
+  ACR_MFA, ACR_MFA_AUTH0, ACR_PWD, DEFAULT_AUDIENCE, ORGANIZATIONS, OUTSIDE_POLICY_AUDIENCE, SECOND_AUDIENCE,
 } from '../../demo/servers/provider.mjs';
 import { isAuthorizeRequest, jwtClaims, logInAtProvider, useStack } from './harness.mjs';
 
@@ -317,7 +317,7 @@ describe('step-up and MFA: acr and auth_time', () => {
     assert.equal(jwtClaims(renewed.access_token).acr, ACR_PWD);
 
     const discovery = await (await fetch(`${env.issuer}.well-known/openid-configuration`)).json();
-    assert.deepEqual(discovery.acr_values_supported, [ACR_PWD, ACR_MFA]);
+    assert.deepEqual(discovery.acr_values_supported, [ACR_PWD, ACR_MFA, ACR_MFA_AUTH0]); // Auth0's MFA policy URI too (interactive-errors="popup")
   });
 
   it('acr_values asking for MFA shows the login form again within a session, and gives acr mfa', async () => {

@@ -19,6 +19,7 @@ export interface SeenRequest {
   url: string;
   method: string;
   body: URLSearchParams | null;
+  headers: Headers;
 }
 
 export type Answer = (request: SeenRequest) => Response | Promise<Response>;
@@ -35,6 +36,7 @@ export function fakeFetch(answers: Record<string, Answer>) {
       url: href,
       method: init.method ?? 'GET',
       body: init.body instanceof URLSearchParams ? init.body : typeof init.body === 'string' ? new URLSearchParams(init.body) : null,
+      headers: new Headers(init.headers),
     };
     seen.push(request);
     const answer = answers[href.split('?')[0]!] ?? (href === metadata.jwks_uri ? async () => json(await jwks()) : undefined);

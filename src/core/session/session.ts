@@ -9,13 +9,14 @@
 import type { LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import type {
-  AccessTokenOptions, ApiRequest, LoginCallOptions, LoginSession, LogoutOptions, LogoutReason, NetworkOptions,
-  SessionListener, StoredSession, TokenIsolation, TokenSet, TokenView,
+  AccessTokenOptions, ApiRequest, ExchangedToken, LoginCallOptions, LoginSession, LogoutOptions, LogoutReason, NetworkOptions,
+  SessionListener, StoredSession, TokenExchangeOptions, TokenIsolation, TokenSet, TokenView,
 } from '../session-contract.js';
 import { storageKey, tokenStore, type TokenStore } from '../token-store.js';
 import { fetchWithToken } from './api-fetch.js';
 import { forAnotherApi, tokenForApi } from './api-tokens.js';
 import { completeLogin, intakeCallback } from './callback.js';
+import { CancellableLogin } from './cancellable-login.js';
 import { SessionKey } from './dpop.js';
 import { logoutUrl, revokeRefreshToken } from './logout.js';
 import { toAuthError, type Step } from './oauth-errors.js';
@@ -26,6 +27,7 @@ import { joinTabs, type SessionTabs } from './session-tabs.js';
 import { stepUp } from './step-up.js';
 import { SessionStatus } from './session-status.js';
 import { explainSilentRefusal, noteProviderLogin, silentLogin } from './silent-login.js';
+import { exchangeLogin, exchangeToken, subjectOf, type SubjectToken } from './token-exchange.js';
 import { isExpired, pastCeiling, viewOf } from './token-set.js';
 import { TokenRoute } from './token-vault.js';
 
@@ -51,8 +53,8 @@ export class Session implements LoginSession {
   readonly #renewal: Renewal;
   /** Where token requests go: through the refresh token's vault worker in memory mode (token-vault.ts). */
   readonly #route: TokenRoute;
-  /** The silent sign-in that restores the session at page start, while it runs: a login() cancels it. */
-  #silent: { readonly abort: () => void; readonly settled: Promise<unknown> } | null = null;
+  /** The silent sign-in at page start, or a popup login whose window looks closed: a login() cancels them. */
+  readonly #cancellable = new CancellableLogin();
 
   constructor(readonly config: LoginConfig, readonly network: NetworkOptions = {}) {
     this.#store = tokenStore(config);
@@ -78,8 +80,8 @@ export class Session implements LoginSession {
   /** A login is under way: redirect, callback, popup or silent sign-in. */
   get busy(): boolean { return this.#status.busy; }
 
-  /** Busy only restoring the session silently at page start: a login() goes ahead, cancelling it. */
-  get busySilently(): boolean { return this.#silent !== null; }
+  /** Busy only with a login that a login() cancels (cancellable-login.ts). */
+  get yieldsToLogin(): boolean { return this.#cancellable.yields; }
 
   get lastError(): AuthError | null { return this.#status.lastError; }
 
@@ -115,10 +117,9 @@ export class Session implements LoginSession {
     } else if (this.config.silent && window.top === window && !silentTried.has(this.#key)) {
       silentTried.add(this.#key);
       const cancel = new AbortController();
-      const settled = this.#login(async () => silentLogin(this.config, await this.#net(), undefined, cancel.signal), { cancel: cancel.signal })
-        .catch((error: AuthError) => explainSilentRefusal(this.config, error))
-        .finally(() => { this.#silent = null; });
-      this.#silent = { abort: () => cancel.abort(), settled };
+      const done = this.#login(async () => silentLogin(this.config, await this.#net(), undefined, cancel.signal), { cancel: cancel.signal })
+        .catch((error: AuthError) => explainSilentRefusal(this.config, error));
+      this.#cancellable.hold(done, cancel, () => true);
     }
   }
 
@@ -145,25 +146,26 @@ export class Session implements LoginSession {
    */
   login(call: LoginCallOptions = {}, config = this.config, popup?: Window | null): Promise<TokenView | undefined> {
     let request: RequestOptions;
+    let subject: SubjectToken | null;
     try {
       request = loginRequest(call, config);
+      subject = subjectOf(call);
     } catch (error) {
       popup?.close();
       return Promise.reject(this.#status.fail(toAuthError(error, 'config_invalid')));
     }
-    if (this.#silent) {
-      // A login asked for while the page restores its session silently: the user wants it now.
-      const silent = this.#silent;
-      silent.abort();
-      return silent.settled.then(() => this.login(call, config, popup));
-    }
-    if (this.#status.busy) {
-      popup?.close();
-      return Promise.resolve(undefined);
-    }
+    // The user wants a login now: the silent sign-in, or the popup they closed, gives way.
+    const cancelled = this.#cancellable.cancel();
+    if (cancelled) return cancelled.then(() => this.login(call, config, popup));
+    if (this.#status.busy) return Promise.resolve(void popup?.close()); // one login at a time: this one is dropped
+    // A token from elsewhere (RFC 8693): no provider page, so no popup and no frame rule.
+    if (subject) return this.#login(async () => exchangeLogin(config, subject, request.organization ?? null, await this.#net()), { rejects: true, step: 'token_exchange_failed', appState: request.appState });
     if (popup !== undefined) {
       if (!popup) return Promise.reject(this.#status.fail(new AuthError('popup_blocked', 'The browser blocked the login window; allow popups for this site.')));
-      return this.#login(async () => popupLogin(config, popup, request, await this.#net()), { rejects: true, appState: request.appState });
+      const cancel = new AbortController();
+      const done = this.#login(async () => popupLogin(config, popup, request, await this.#net(), cancel.signal), { rejects: true, appState: request.appState });
+      this.#cancellable.hold(done, cancel, () => popup.closed);
+      return done;
     }
     // RFC 9700 §4.16: the provider's login page must not be framed (clickjacking); a popup may be opened instead.
     if (window.top !== window) return Promise.reject(this.#status.fail(new AuthError('frame_refused', 'A redirect login cannot run inside a frame; use mode="popup" there.')));
@@ -195,6 +197,11 @@ export class Session implements LoginSession {
     if (!this.#current) throw new AuthError('login_required', 'Nobody is logged in.');
     this.#renewal.checkCeiling();
     return (await tokenForApi(this.#renewalHost(), this.#renewal, { audience: api.audience ?? this.config.audience ?? undefined, scope: api.scope }, minValidity)).accessToken;
+  }
+
+  /** A token for the caller, exchanged for `options.subjectToken` (token-exchange.ts): no session is touched, no event fires. */
+  async exchangeToken(options: TokenExchangeOptions): Promise<ExchangedToken> {
+    return exchangeToken(this.config, options, await this.#net(), (refreshToken) => this.#route.forget(refreshToken));
   }
 
   /** Renews: once at a time in this tab, and once per refresh token across tabs (renewal.ts). */
@@ -264,9 +271,8 @@ export class Session implements LoginSession {
     return done;
   }
 
-  /** The network options for requests: token requests through the vault when it runs, the DPoP handle when DPoP is on. */
+  /** The network options: token requests through the vault when it runs, the DPoP handle when DPoP is on (made while the vault starts). */
   #net = async (): Promise<NetworkOptions> => {
-    // Side by side: the vault's worker starts while the DPoP key is loaded or made.
     const [network, dpop] = await Promise.all([this.#route.options(), this.#dpop?.handle()]);
     return dpop ? { ...network, dpop } : network;
   };

@@ -1,5 +1,5 @@
 /**
- * Every check on a token answer, from a code exchange or a refresh alike: oauth4webapi's
+ * Every check on a token answer, from a code exchange, a refresh or a token exchange alike: oauth4webapi's
  * processing (body, token type, ID token claims, nonce), the ID token's signature, what
  * OpenID Connect leaves to the client (azp, iat, the same user on renewal) and what this
  * element adds (expired answers, DPoP mode). What passes becomes a TokenSet.
@@ -9,6 +9,7 @@ import {
   jwksCache,
   PARSE_ERROR,
   processAuthorizationCodeResponse,
+  processGenericTokenEndpointResponse,
   processRefreshTokenResponse,
   validateApplicationLevelSignature,
   type AuthorizationServer,
@@ -21,7 +22,7 @@ import { toAuthError } from './oauth-errors.js';
 import type { PendingLogin } from './pending-login.js';
 import { requestOptions, retryOnDpopNonce } from './provider.js';
 import { cachedJwks, keepJwks } from './signing-keys.js';
-import type { IdTokenClaims, NetworkOptions, TokenSet } from '../session-contract.js';
+import type { ExchangedToken, IdTokenClaims, NetworkOptions, TokenSet } from '../session-contract.js';
 
 type TokenStep = 'token_exchange_failed' | 'refresh_failed';
 
@@ -45,14 +46,10 @@ export async function acceptCodeAnswer(
   // With max_age asked for, oauth4webapi requires auth_time and checks its age (OIDC Core §3.1.3.7 (11)).
   const { result, response } = await answer('token_exchange_failed', send, (r) =>
     processAuthorizationCodeResponse(as, client, r, { expectedNonce: pending.nonce, requireIdToken: true, ...(pending.maxAge != null ? { maxAge: pending.maxAge } : {}) }));
-  checkAnswer(config, result, 'token_exchange_failed');
+  checkAnswer(config.dpop, result, 'token_exchange_failed');
   const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims;
   await verifySignature(config, as, response, network);
-  // oauth4webapi checks azp only with several audiences; OIDC Core §3.1.3.7 (5): whenever present.
-  if (claims.azp !== undefined && claims.azp !== pending.clientId) throw rejected('it was issued to another client (azp)');
-  // oauth4webapi checks that iat is a number; its age is the client's call (OIDC Core §3.1.3.7 (10)).
-  const now = Date.now() / 1000;
-  if (claims.iat > now + CLOCK_SKEW_S) throw rejected('it was issued in the future (iat)');
+  checkIssue(claims, pending.clientId);
   if (claims.iat < pending.createdAt / 1000 - CLOCK_SKEW_S - 3600) throw rejected('it was issued long before this login started (iat)');
   // Step-up: acr_values asked for must be met, or the login is not the stronger one asked for.
   if (pending.acrValues && !pending.acrValues.split(' ').includes(String(claims['acr'] ?? ''))) {
@@ -76,7 +73,7 @@ export async function acceptRefreshAnswer(
 ): Promise<TokenSet> {
   const client = { client_id: config.clientId };
   const { result, response } = await answer('refresh_failed', send, (r) => processRefreshTokenResponse(as, client, r));
-  checkAnswer(config, result, 'refresh_failed');
+  checkAnswer(config.dpop, result, 'refresh_failed');
   const fresh = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims | undefined;
   const organization = current.organization ?? null;
   if (!fresh) return { ...tokenSet(result, current.claims, current.idToken, current.audience, current.scope, current.refreshToken), organization };
@@ -85,6 +82,41 @@ export async function acceptRefreshAnswer(
   assertOrganization(organization, fresh);
   await verifySignature(config, as, response, network);
   return { ...tokenSet(result, fresh, result.id_token!, current.audience, current.scope, current.refreshToken), organization };
+}
+
+/**
+ * The answer to a token exchange that logs in (RFC 8693 §2.2.1): a session needs an ID token,
+ * checked as a code exchange's is but for the nonce (none was sent) and the age (no login
+ * started here).
+ */
+export async function acceptExchangeAnswer(
+  config: LoginConfig,
+  as: AuthorizationServer,
+  organization: string | null,
+  send: SendTokenRequest,
+  network: NetworkOptions = {},
+): Promise<TokenSet> {
+  const { result, response } = await answer('token_exchange_failed', send, (r) => processGenericTokenEndpointResponse(as, { client_id: config.clientId }, r));
+  checkAnswer(config.dpop, result, 'token_exchange_failed');
+  const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims | undefined;
+  if (!claims) throw new AuthError('token_exchange_failed', 'The token exchange answered without an ID token, so no session can start (is openid in the scope?).');
+  await verifySignature(config, as, response, network);
+  checkIssue(claims, config.clientId);
+  assertOrganization(organization, claims);
+  return { ...tokenSet(result, claims, result.id_token!, config.audience, config.scope), organization };
+}
+
+/** The answer to a token exchange for the caller: its access token, and the refresh token to drop. */
+export async function acceptExchangedToken(as: AuthorizationServer, clientId: string, send: SendTokenRequest): Promise<{ token: ExchangedToken; refreshToken: string | null }> {
+  const { result } = await answer('token_exchange_failed', send, (r) => processGenericTokenEndpointResponse(as, { client_id: clientId }, r));
+  // Sent without a DPoP proof: a DPoP-bound answer is refused (checkAnswer), as one nobody asked for.
+  checkAnswer('off', result, 'token_exchange_failed');
+  const { expiresAt, scope } = tokenSet(result, {} as IdTokenClaims, '', null, '');
+  const issued = (result as { issued_token_type?: unknown }).issued_token_type;
+  return {
+    token: { accessToken: result.access_token, tokenType: 'Bearer', expiresAt, scope: scope || null, issuedTokenType: typeof issued === 'string' ? issued : null },
+    refreshToken: result.refresh_token ?? null,
+  };
 }
 
 /** A renewal (refresh or silent sign-in) must be for the user who logged in (OpenID Connect Core §12.2). */
@@ -119,6 +151,14 @@ export function assertAudience(accessToken: string, audience: string): void {
 
 const rejected = (reason: string) => new AuthError('id_token_invalid', `The ID token was rejected: ${reason}.`);
 
+/** What oauth4webapi leaves to the client about who and when: azp whenever present, iat not in the future. */
+function checkIssue(claims: IdTokenClaims, clientId: string): void {
+  // oauth4webapi checks azp only with several audiences; OIDC Core §3.1.3.7 (5): whenever present.
+  if (claims.azp !== undefined && claims.azp !== clientId) throw rejected('it was issued to another client (azp)');
+  // oauth4webapi checks that iat is a number; its age is the client's call (OIDC Core §3.1.3.7 (10)).
+  if (claims.iat > Date.now() / 1000 + CLOCK_SKEW_S) throw rejected('it was issued in the future (iat)');
+}
+
 /**
  * Sends the token request and processes the answer, asking once more when the server demands
  * a DPoP nonce (RFC 9449 §8: it refused the first request unprocessed). Failures are mapped
@@ -146,11 +186,11 @@ async function answer(step: TokenStep, send: SendTokenRequest, process: (respons
 const isJson = (response: Response) => response.text().then((body) => { JSON.parse(body); return true; }, () => false).catch(() => false);
 
 /** What oauth4webapi leaves to the client: an already expired token is useless; DPoP answers must match the mode. */
-function checkAnswer(config: LoginConfig, result: TokenEndpointResponse, step: TokenStep): void {
+function checkAnswer(dpop: LoginConfig['dpop'], result: TokenEndpointResponse, step: TokenStep): void {
   if ((result.expires_in ?? jwtLifetime(result.access_token)) === 0) throw new AuthError(step, 'The token endpoint issued an access token that is already expired (expires_in 0, or its exp is past).');
   // A DPoP-bound token nobody asked for cannot be used: the element holds no key it is bound to.
-  if (config.dpop === 'off' && result.token_type === 'dpop') throw new AuthError(step, 'The token endpoint answered with a DPoP token, but DPoP is off.');
-  if (config.dpop === 'required' && result.token_type !== 'dpop') {
+  if (dpop === 'off' && result.token_type === 'dpop') throw new AuthError(step, 'The token endpoint answered with a DPoP token, but no DPoP proof was sent.');
+  if (dpop === 'required' && result.token_type !== 'dpop') {
     throw new AuthError(step, `The token endpoint answered a DPoP request with a ${result.token_type} token; dpop="required" refuses it.`);
   }
 }

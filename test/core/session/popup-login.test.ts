@@ -10,9 +10,17 @@ const WAITING = Symbol.for('closo-login:popups');
 const APP_ORIGIN = new URL(config.redirectUri).origin;
 const waiting = () => (window as unknown as { [WAITING]?: Set<unknown> })[WAITING];
 
-/** A popup window the test controls: where it was sent, whether it was closed and by whom, when its `closed` was seen true. */
+const POPUP_MARK = 'closo-login:popup-login';
+
+/**
+ * A popup window the test controls: where it was sent, whether it was closed and by whom, when
+ * its `closed` was seen true, what was written to its sessionStorage. Once sent to the provider
+ * its location is another origin's (reading it throws); `cutOff` makes it look closed as soon as
+ * the provider's page loads, as Cross-Origin-Opener-Policy does.
+ */
 class FakePopup {
   #closed = false;
+  #atProvider = false;
   #navigated!: (href: string) => void;
   #closedSeen!: () => void;
   closeCalls = 0;
@@ -20,11 +28,30 @@ class FakePopup {
   readonly navigated = new Promise<string>((resolve) => { this.#navigated = resolve; });
   /** Resolves when the opener has read `closed` as true. */
   readonly closedSeen = new Promise<void>((resolve) => { this.#closedSeen = resolve; });
+  #providerSeen!: () => void;
+  /** Resolves when the opener has looked at the provider's page (and was refused: another origin). */
+  readonly providerSeen = new Promise<void>((resolve) => { this.#providerSeen = resolve; });
   readonly location: { href: string };
+  readonly stored = new Map<string, string>();
+  readonly sessionStorage = { setItem: (key: string, value: string) => { this.stored.set(key, value); } };
 
-  constructor() {
-    const navigated = (href: string) => this.#navigated(href);
-    this.location = { set href(value: string) { navigated(value); }, get href() { return 'about:blank'; } };
+  constructor({ cutOff = false } = {}) {
+    const navigated = (href: string) => {
+      this.#atProvider = true;
+      if (cutOff) this.#closed = true;
+      this.#navigated(href);
+    };
+    const atProvider = () => {
+      if (this.#atProvider) this.#providerSeen();
+      return this.#atProvider;
+    };
+    this.location = {
+      set href(value: string) { navigated(value); },
+      get href() {
+        if (atProvider()) throw new DOMException('Blocked a frame from accessing a cross-origin frame.', 'SecurityError');
+        return 'about:blank';
+      },
+    };
   }
 
   get closed(): boolean {
@@ -133,8 +160,8 @@ describe('popupLogin', () => {
   };
 
   /** Starts a popup login and waits until the popup was sent to the provider. */
-  async function start(popup: FakePopup, tenantSide = provider(), login = config, params?: Record<string, string>) {
-    const result = popupLogin(login, asWindow(popup), params ? { authorizationParams: params } : {}, tenantSide.network);
+  async function start(popup: FakePopup, tenantSide = provider(), login = config, params?: Record<string, string>, giveUp?: AbortSignal) {
+    const result = popupLogin(login, asWindow(popup), params ? { authorizationParams: params } : {}, tenantSide.network, giveUp);
     result.catch(() => {}); // observed by the test
     const authorization = new URL(await popup.navigated);
     tenantSide.setNonce(authorization.searchParams.get('nonce')!);
@@ -200,6 +227,7 @@ describe('popupLogin', () => {
   it('rejects popup_closed when the user closes the popup', async () => {
     const popup = new FakePopup();
     const { result } = await start(popup);
+    await popup.providerSeen; // the user saw the login page
     popup.userCloses();
     expect((await rejection(result)).code).to.equal('popup_closed');
     expect(popup.closeCalls, 'not closed again').to.equal(0);
@@ -215,6 +243,54 @@ describe('popupLogin', () => {
     expect((await result).claims.sub).to.equal('auth0|unit-user');
     expect(tenantSide.codesSent()).to.deep.equal(['good']);
     expectCleanedUp(popup);
+  });
+
+  describe('with a popup cut off by Cross-Origin-Opener-Policy', () => {
+    /** Answers as a cut-off popup does (answerOpener): on the channel of `state`. */
+    const answerOnChannel = (state: string, href: string) => {
+      const channel = new BroadcastChannel(`closo-login:popup:${state}`);
+      channel.postMessage(answer(href));
+      channel.close();
+    };
+    /** Resolves after `ms`, with the real timer (setTimeout is tracked). */
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('marks the popup with its state, waits past "closed", and completes with the answer on that state\'s channel', async () => {
+      const popup = new FakePopup({ cutOff: true });
+      const { result, state, tenantSide } = await start(popup);
+      expect(popup.stored.get(POPUP_MARK), 'the mark the callback page checks').to.equal(state);
+      await popup.closedSeen;
+      await pause(500); // five polls: a popup that looks closed but never showed the provider may be cut off
+      answerOnChannel(state, callbackHref({ code: 'good', state, iss: ISSUER }));
+      expect((await result).claims.sub).to.equal('auth0|unit-user');
+      expect(tenantSide.codesSent()).to.deep.equal(['good']);
+      expectCleanedUp(popup);
+    });
+
+    it('keeps the checks: an answer on another state\'s channel or for another origin is ignored; a wrong state fails', async () => {
+      const popup = new FakePopup({ cutOff: true });
+      const { result, state, tenantSide } = await start(popup);
+      answerOnChannel('another-login', callbackHref({ code: 'good', state, iss: ISSUER }));
+      answerOnChannel(state, callbackHref({ code: 'good', state, iss: ISSUER }, 'https://evil.example/callback'));
+      await pause(100);
+      expect(tenantSide.codesSent()).to.deep.equal([]);
+      answerOnChannel(state, callbackHref({ code: 'good', state: 'x'.repeat(43), iss: ISSUER }));
+      expect((await rejection(result)).code).to.equal('state_mismatch');
+      expect(tenantSide.codesSent()).to.deep.equal([]);
+      expectCleanedUp(popup);
+    });
+
+    it('rejects timeout when no answer comes, and popup_closed when a new login gives it up', async () => {
+      const timedOut = await start(new FakePopup({ cutOff: true }), provider(), { ...config, popupTimeoutMs: 300 });
+      expect((await rejection(timedOut.result)).code).to.equal('timeout');
+      const giveUp = new AbortController();
+      const popup = new FakePopup({ cutOff: true });
+      const { result } = await start(popup, provider(), config, undefined, giveUp.signal);
+      await popup.closedSeen;
+      giveUp.abort();
+      expect((await rejection(result)).code).to.equal('popup_closed');
+      expectCleanedUp(popup);
+    });
   });
 
   it('rejects timeout after the configured popup timeout, and closes the popup', async () => {
@@ -316,6 +392,48 @@ describe('answerOpener', () => {
     setOpener({ ...opener({ registered: false }), [WAITING]: new Set([{}]) });
     expect(answerOpener(href)).to.equal(false);
     expectUntouched('opener awaiting another popup');
+  });
+
+  describe('cut off from its opener (no opener)', () => {
+    const state = 's'.repeat(43);
+    afterEach(() => sessionStorage.removeItem(POPUP_MARK));
+
+    /** What arrives on the channel of `state` within a few tasks. */
+    async function heardOn(channelState: string, act: () => void): Promise<unknown[]> {
+      const heard: unknown[] = [];
+      const channel = new BroadcastChannel(`closo-login:popup:${channelState}`);
+      channel.onmessage = (event) => heard.push(event.data);
+      try {
+        act();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } finally {
+        channel.close();
+      }
+      return heard;
+    }
+
+    it('answers on the login\'s channel only when the opener marked this window for that state, once', async () => {
+      sessionStorage.setItem(POPUP_MARK, state);
+      history.replaceState(null, '', href);
+      let answered = false;
+      expect(await heardOn(state, () => { answered = answerOpener(href); })).to.deep.equal([{ type: MESSAGE_TYPE, href }]);
+      expect(answered).to.equal(true);
+      expect(location.href, 'the address bar no longer shows the code').to.equal(here);
+      expect(closed).to.equal(1);
+      expect(sessionStorage.getItem(POPUP_MARK), 'the mark is single use').to.equal(null);
+      history.replaceState(null, '', startUrl);
+      expect(await heardOn(state, () => { answered = answerOpener(href); })).to.deep.equal([]);
+      expect(answered).to.equal(false);
+    });
+
+    it('returns false, untouched and silent, when unmarked or marked for another login', async () => {
+      expect(await heardOn(state, () => expect(answerOpener(href)).to.equal(false))).to.deep.equal([]);
+      expectUntouched('not marked');
+      sessionStorage.setItem(POPUP_MARK, 'another-login');
+      expect(await heardOn(state, () => expect(answerOpener(href)).to.equal(false))).to.deep.equal([]);
+      expectUntouched('marked for another login');
+      expect(sessionStorage.getItem(POPUP_MARK)).to.equal('another-login');
+    });
   });
 
   it('posts the response to the opener, to this origin only, clears the address bar and closes', () => {

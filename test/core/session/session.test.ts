@@ -151,13 +151,13 @@ describe('Session', () => {
     session.subscribe((change) => outcomes.push(change.type === 'error' ? change.error.code : change.type));
     session.start(location.href);
     await arrived; // the provider does not answer: the sign-in would wait for its timeout
-    expect([session.busy, session.busySilently]).to.deep.equal([true, true]);
+    expect([session.busy, session.yieldsToLogin]).to.deep.equal([true, true]);
     // A popup login the browser blocked: it fails at once, showing that the login did go ahead.
     const error = await rejection(session.login({}, config, null));
     expect(error.code).to.equal('popup_blocked');
     expect(frames(), 'the silent sign-in\'s frame is gone').to.have.length(0);
     expect(outcomes).to.deep.equal(['busy', 'popup_blocked']);
-    expect([session.busy, session.busySilently]).to.deep.equal([false, false]);
+    expect([session.busy, session.yieldsToLogin]).to.deep.equal([false, false]);
     session.dispose();
   });
 
