@@ -10,10 +10,9 @@ import { DEMO_USER } from '../../demo/servers/provider.mjs';
 import { startStack } from '../../demo/servers/stack.mjs';
 import { enginesToRun } from '../support/engines.mjs';
 import { launchEngine } from './engines/drivers.mjs';
+import { events, FLOW_MS, signIn } from './engines/flows.mjs';
 import { isAuthorizeRequest, isRefreshRequest, jwtClaims } from './harness.mjs';
 
-/** The time limit of one flow, in any engine on a busy machine. */
-const FLOW_MS = 90_000;
 const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
 
 let stack;
@@ -27,33 +26,12 @@ const requests = (since, filter) => stack.provider.requests.slice(since).filter(
 const url = (name) => `${stack.demo.origin}/engines/${name}.html`;
 const isRevocation = (r) => r.method === 'POST' && r.path === '/oauth/revoke';
 
-/** The element's events the page recorded (fixtures/recorder.js), of `type`. */
-const events = (tab, type) => tab.evaluate((t) => (window.__closoEvents ?? []).filter((e) => e.type === t), type);
 const waitForEvents = async (tab, type, count = 1) => {
   await tab.waitFor(([t, n]) => (window.__closoEvents ?? []).filter((e) => e.type === t).length >= n, [type, count], 15_000, `${count} ${type} event(s)`);
   return events(tab, type);
 };
 /** Calls a method of the page's <closo-login> and resolves with what it resolves with (plain values only). */
 const callElement = (tab, method, arg) => tab.evaluate(([m, a]) => document.querySelector('closo-login')[m](a), [method, arg ?? {}]);
-
-/** Fills the local tenant's login form and sends it, once the tab shows it. */
-async function signIn(tab) {
-  await tab.waitFor(() => location.pathname.startsWith('/u/login/') && document.readyState === 'complete' && !!document.querySelector('#email'), null, 15_000, 'the provider\'s login form')
-    .catch(async (error) => {
-      const state = await tab.evaluate(() => JSON.stringify({
-        events: (window.__closoEvents ?? []).map((e) => `${e.detail?.code ?? e.type} at ${Math.round(e.at)}`),
-        clicks: window.__clicks,
-        busy: document.querySelector('closo-login')?.shadowRoot?.querySelector('button')?.getAttribute('aria-busy'),
-        now: Math.round(performance.now()),
-      })).catch(() => '?');
-      throw new Error(`${error.message} (the tab is at ${await tab.url().catch(() => '?')}, ${state})`);
-    });
-  await tab.evaluate(([email, password]) => {
-    document.querySelector('#email').value = email;
-    document.querySelector('#password').value = password;
-    document.querySelector('form button').click();
-  }, [DEMO_USER.email, DEMO_USER.password]);
-}
 
 /** Opens `name`, clicks Log in as a user does, signs in at the provider; resolves with the token event. */
 async function logIn(tab, name) {

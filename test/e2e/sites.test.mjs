@@ -11,13 +11,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { DEMO_USER } from '../../demo/servers/provider.mjs';
 import { startStack } from '../../demo/servers/stack.mjs';
 import { enginesToRun } from '../support/engines.mjs';
 import { makeCertificate } from '../support/tls.mjs';
 import { launchEngine } from './engines/drivers.mjs';
+import { events, FLOW_MS, signIn } from './engines/flows.mjs';
 
-const FLOW_MS = 90_000;
 const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
 const pages = { '/fixtures/': fixtures, '/engines/': join(fixtures, 'engines') };
 const tls = makeCertificate(['localhost', 'app.closo.localhost', 'login.closo.localhost']);
@@ -53,26 +52,7 @@ before(async () => {
 });
 after(async () => { for (const stack of Object.values(stacks)) await stack.close(); });
 
-const events = (tab, type) => tab.evaluate((t) => (window.__closoEvents ?? []).filter((e) => e.type === t), type);
 const waitForOutcome = (tab) => tab.waitFor(() => (window.__closoEvents ?? []).find((e) => e.type === 'token' || e.type === 'auth-error'), null, 20_000, 'a token or an error');
-
-async function signIn(tab) {
-  await tab.waitFor(() => location.pathname.startsWith('/u/login/') && document.readyState === 'complete' && !!document.querySelector('#email'), null, 15_000, 'the provider\'s login form')
-    .catch(async (error) => {
-      const state = await tab.evaluate(() => JSON.stringify({
-        events: (window.__closoEvents ?? []).map((e) => `${e.detail?.code ?? e.type} at ${Math.round(e.at)}`),
-        clicks: window.__clicks,
-        busy: document.querySelector('closo-login')?.shadowRoot?.querySelector('button')?.getAttribute('aria-busy'),
-        now: Math.round(performance.now()),
-      })).catch(() => '?');
-      throw new Error(`${error.message} (the tab is at ${await tab.url().catch(() => '?')}, ${state})`);
-    });
-  await tab.evaluate(([email, password]) => {
-    document.querySelector('#email').value = email;
-    document.querySelector('#password').value = password;
-    document.querySelector('form button').click();
-  }, [DEMO_USER.email, DEMO_USER.password]);
-}
 
 /** Logs in by redirect (through login(): what this file tests is cookies; engines.test.mjs clicks the button). */
 async function logIn(tab, pageUrl) {
