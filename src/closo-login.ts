@@ -1,7 +1,7 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { styles } from './closo-login.styles.js';
 import { OPTIONS, resolveConfig, type LoginConfig, type OptionName, type OptionValues } from './core/config.js';
-import { AuthError } from './core/errors.js';
+import { AuthError, meansSignedOut } from './core/errors.js';
 import type {
   AccessTokenOptions, ApiRequest, ExchangedToken, IdTokenClaims, LoginCallOptions, LogoutOptions, SessionChange, TokenExchangeOptions,
   TokenIsolation, TokenView,
@@ -294,12 +294,12 @@ export class ClosoLogin extends LitElement {
   };
 
   /**
-   * Dispatches `auth-error` and shows the error; returns it for rethrowing. `login_required` is
-   * not shown: the Log in button says it (a silent sign-in that found no provider session, a
-   * session that ended), docs/errors.md.
+   * Dispatches `auth-error` and shows the error; returns it for rethrowing. `login_required` and
+   * the other answers that mean "not signed in silently" are not shown: the Log in button says
+   * it (a silent sign-in that found no provider session, a session that ended), docs/errors.md.
    */
   #report(error: AuthError): AuthError {
-    if (error !== this._configError) this._error = error.code === 'login_required' ? null : error;
+    if (error !== this._configError) this._error = meansSignedOut(error.code) ? null : error;
     dispatchOutcome(this, outcomeEvent('auth-error', {
       code: error.code,
       message: error.message,

@@ -319,6 +319,25 @@ describe('<closo-login>', () => {
     expect(Object.keys(sessionStorage).some((k) => k.includes(':login:'))).to.equal(false);
   });
 
+  it('keeps the answers that mean "not signed in silently" quiet: auth-error with the code, the Log in button, no error text', async () => {
+    for (const code of ['login_required', 'interaction_required', 'consent_required', 'account_selection_required']) {
+      const clientId = freshClientId();
+      restoreFetch();
+      restoreFetch = stubFetch(fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json(metadata) }));
+      const config = resolveConfig({ issuer: ISSUER, clientId }, location);
+      const url = await startLogin(config, { returnTo: location.pathname });
+      history.replaceState(null, '', `${location.pathname}?error=${code}&state=${url.searchParams.get('state')}&iss=${encodeURIComponent(ISSUER)}`);
+      const errors: AuthErrorEvent[] = record('auth-error');
+      const [el] = mount({ issuer: ISSUER, 'client-id': clientId });
+      await until(() => errors.length === 1);
+      await settle(el!);
+      expect(errors[0]!.detail.code).to.equal(code);
+      expect(el!.shadowRoot!.querySelector('[part=error]'), code).to.equal(null);
+      expect(el!.shadowRoot!.querySelector('[part~=login-button]')!.textContent!.trim(), code).to.equal('Log in');
+      el!.remove();
+    }
+  });
+
   it('has a property and attribute for every configuration option, from the one list', () => {
     const declared = ClosoLogin.elementProperties;
     for (const [name, option] of Object.entries(OPTIONS)) {

@@ -48,6 +48,13 @@ export const ELEMENT_ERROR_CODES = [
   'mfa_required',
 ] as const;
 
+/**
+ * The answers to `prompt=none` that mean "nobody is signed in here without the user" (OpenID
+ * Connect Core §3.1.2.6): a silent sign-in or renewal that gets one ends quietly, as logged out.
+ */
+const SIGNED_OUT_CODES: ReadonlySet<string> = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
+export const meansSignedOut = (code: string): boolean => SIGNED_OUT_CODES.has(code);
+
 export type AuthorizationErrorCode = (typeof AUTHORIZATION_ERROR_CODES)[number];
 export type ElementErrorCode = (typeof ELEMENT_ERROR_CODES)[number];
 export type AuthErrorCode = AuthorizationErrorCode | ElementErrorCode;

@@ -20,13 +20,20 @@ function scriptLog(page, when = () => true) {
     const isScript = response.request().resourceType() === 'script' || new URL(response.url()).pathname.endsWith('.js');
     if (!isScript || !when()) return;
     const script = { path: new URL(response.url()).pathname, gzip: 0 };
-    script.read = response.body().then((body) => { script.gzip = gzip(body); });
+    // A body is gone once its page navigates (the login's redirect): kept as a failure, which
+    // only sized() reports, for the scripts whose sizes a test counts.
+    script.read = response.body().then((body) => { script.gzip = gzip(body); }, (error) => { script.unread = error; });
     scripts.push(script);
   });
   return scripts;
 }
-/** The scripts, once all their bodies are read. */
-const sized = async (scripts) => { await Promise.all(scripts.map((s) => s.read)); return scripts; };
+/** The scripts, once all their bodies are read; throws when one could not be. */
+const sized = async (scripts) => {
+  await Promise.all(scripts.map((s) => s.read));
+  const unread = scripts.find((s) => s.unread);
+  if (unread) throw new Error(`the body of ${unread.path} could not be read: ${unread.unread.message}`);
+  return scripts;
+};
 const total = (scripts) => scripts.reduce((sum, s) => sum + s.gzip, 0);
 const describeScripts = (scripts) => scripts.map((s) => `${s.path} ${s.gzip} B`).join(', ');
 

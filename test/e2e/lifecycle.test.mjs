@@ -253,6 +253,22 @@ describe('restoring the session after a reload', () => {
     assert.deepEqual((await events(page)).map((e) => e.type), ['auth-error']);
   });
 
+  it('storage=memory with silent: a click while the first silent attempt waits on a refused frame starts the login at once', async () => {
+    env.provider.faults.authorization = { frameRefused: true };
+    const page = await env.newPage();
+    const since = env.mark();
+    await page.goto(`${env.origin}/fixtures/silent.html`);
+    await env.waitForRequests(since, isAuthorizeRequest); // the hidden frame is at the provider, refused
+    const button = page.getByRole('button', { name: 'Logging in…' });
+    assert.equal(await button.getAttribute('aria-busy'), 'true', 'the silent attempt is under way');
+    env.resetFaults(); // the user's own login is answered normally
+    await button.click({ force: true }); // aria-disabled, which Playwright will not click; a user's click arrives
+    // A dropped click would leave the page here for good (the silent attempt only reports login_required).
+    await page.waitForURL(/\/u\/login\//);
+    const [, login] = env.requests(since, isAuthorizeRequest);
+    assert.equal(login.params.prompt, undefined, 'the click\'s own login, not a silent one');
+  });
+
   it('storage=memory with silent: reports login_required when the provider has no session', async () => {
     const page = await env.newPage();
     const started = Date.now();
@@ -388,5 +404,8 @@ describe('logout', () => {
     assert.equal(await page.locator('closo-login').evaluate((el) => [el.authenticated, el.accessToken].join()), 'false,');
     const rejected = await page.locator('closo-login').evaluate((el) => el.getAccessToken().catch((e) => e.code));
     assert.equal(rejected, 'login_required');
+    // The refresh token stays valid at the provider: the page's developer is told, once.
+    const warnings = await page.evaluate(() => window.__consoleWarnings);
+    assert.deepEqual(warnings.filter((w) => w.includes('refused to revoke')), [`closo-login: ${env.issuer} refused to revoke the refresh token (HTTP 500); it stays valid at the provider until it expires. See docs/providers.md.`]);
   });
 });

@@ -152,9 +152,12 @@ function checkResponse(as: AuthorizationServer, pending: PendingLogin, response:
     params = validateAuthResponse(as, { client_id: pending.clientId }, response, pending.state);
   } catch (error) {
     const failure = toAuthError(error, 'authorization_failed');
-    // A provider that does not know a scope (profile, offline_access) refuses the whole request:
-    // say which were sent, so that the page knows what to put in its `scope` attribute.
-    if (failure.code !== 'invalid_scope' && failure.code !== 'invalid_request') throw failure;
+    // A provider that does not know a scope (profile, offline_access) refuses the whole request,
+    // with invalid_scope or an invalid_request about the scope: say which were sent, so that the
+    // page knows what to put in its `scope` attribute. Other invalid_requests are about something else.
+    const description = (error as { error_description?: unknown }).error_description;
+    const aboutScope = failure.code === 'invalid_scope' || (failure.code === 'invalid_request' && typeof description === 'string' && /\bscopes?\b/i.test(description));
+    if (!aboutScope) throw failure;
     throw new AuthError(failure.code, `${failure.message} (scope sent: "${pending.scope}")`, { cause: error });
   }
   // Tokens never travel in the URL in the code flow (RFC 9700 §2.1.2): such a response is forged or misrouted.

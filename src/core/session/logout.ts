@@ -5,8 +5,14 @@ import { discover, tokenRequestOptions } from './provider.js';
 import type { NetworkOptions } from '../session-contract.js';
 
 const REVOCATION_TIMEOUT_MS = 3_000;
+/** Said once per page: a provider that refuses revocation refuses it every time. */
+let refusalTold = false;
 
-/** Revokes the refresh token when the provider advertises a revocation endpoint. Never throws. */
+/**
+ * Revokes the refresh token when the provider advertises a revocation endpoint. Never throws: a
+ * refusal (some providers answer 401 to a public client) is said once on the console, since the
+ * refresh token then stays valid at the provider until it expires (docs/providers.md).
+ */
 export async function revokeRefreshToken(config: LoginConfig, refreshToken: string, network: NetworkOptions = {}): Promise<boolean> {
   try {
     const as = await discover(config, network);
@@ -15,6 +21,10 @@ export async function revokeRefreshToken(config: LoginConfig, refreshToken: stri
       ...tokenRequestOptions(config, network, REVOCATION_TIMEOUT_MS),
       additionalParameters: { token_type_hint: 'refresh_token' },
     });
+    if (!response.ok && !refusalTold) {
+      refusalTold = true;
+      console.warn(`closo-login: ${config.issuer} refused to revoke the refresh token (HTTP ${response.status}); it stays valid at the provider until it expires. See docs/providers.md.`);
+    }
     await processRevocationResponse(response);
     return true;
   } catch {

@@ -6,7 +6,7 @@
  * silent sign-in. On a schedule (renewal-timing.ts), when a tab wakes, and on demand. The
  * session (session.ts) holds the state; this file decides when and how it is renewed.
  */
-import { AuthError } from '../errors.js';
+import { AuthError, meansSignedOut } from '../errors.js';
 import { toAuthError } from './oauth-errors.js';
 import type { LoginConfig } from '../config.js';
 import { refreshTokens } from './refresh.js';
@@ -99,7 +99,11 @@ export class Renewal {
     const current = this.#host.current();
     if (current && validFor(current, minValidity)) return current.accessToken;
     if (!current || !this.canRenew(current)) {
-      throw new AuthError('login_required', current ? 'The access token expired and there is no refresh token.' : 'Nobody is logged in.');
+      if (!current) throw new AuthError('login_required', 'Nobody is logged in.');
+      const left = current.expiresAt === null ? 0 : Math.max(0, Math.floor((current.expiresAt - Date.now()) / 1000));
+      throw new AuthError('login_required', left > 0
+        ? `The access token is valid for ${left} more s, less than the ${minValidity} s asked for, and nothing can renew it (no refresh token, no silent sign-in).`
+        : 'The access token expired, and nothing can renew it (no refresh token, no silent sign-in).');
     }
     return (await this.renew()).accessToken;
   }
@@ -170,7 +174,8 @@ export class Renewal {
     const started = host.current();
     if (!started || !this.canRenew(started)) throw new AuthError('login_required', 'There is no refresh token; the user must log in again.');
     if (!started.refreshToken) {
-      return this.#renewed(started, () => host.net().then((network) => silentLogin(extra ? { ...host.config, ...silentOverrides(extra, host.config) } : host.config, network)), 'authorization_failed', forApi?.merge);
+      const config = extra ? { ...host.config, ...silentOverrides(extra, host.config) } : host.config;
+      return this.#renewed(started, () => host.net().then((network) => silentLogin(config, network, { idTokenHint: started.idToken })), 'authorization_failed', forApi?.merge);
     }
     return withTabLock(`closo-login:renew:${host.key}:${started.sessionId}`, async () => {
       await nextTask(); // let a renewal broadcast by the tab that held the lock land first
@@ -208,7 +213,7 @@ export class Renewal {
       const failure = toAuthError(error, step);
       // The session ended or changed meanwhile: this failure is about a session that is over.
       this.#assertStillCurrent(started);
-      if (failure.code === 'login_required' || failure.code === 'id_token_invalid') {
+      if (meansSignedOut(failure.code) || failure.code === 'id_token_invalid') {
         host.end(started.refreshToken !== null);
       } else if (failure.code !== 'mfa_required') {
         unspent();

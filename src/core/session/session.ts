@@ -117,7 +117,7 @@ export class Session implements LoginSession {
     } else if (this.config.silent && window.top === window && !silentTried.has(this.#key)) {
       silentTried.add(this.#key);
       const cancel = new AbortController();
-      const done = this.#login(async () => silentLogin(this.config, await this.#net(), undefined, cancel.signal), { cancel: cancel.signal })
+      const done = this.#login(async () => silentLogin(this.config, await this.#net(), { cancel: cancel.signal }), { cancel: cancel.signal })
         .catch((error: AuthError) => explainSilentRefusal(this.config, error));
       this.#cancellable.hold(done, cancel, () => true);
     }

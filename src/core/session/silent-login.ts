@@ -7,16 +7,24 @@
  */
 import { completeLogin, readAuthorizationResponse, sameEndpoint } from './callback.js';
 import type { LoginConfig } from '../config.js';
-import { AuthError } from '../errors.js';
+import { AuthError, meansSignedOut } from '../errors.js';
 import { authorizationRequest } from './redirect-login.js';
 import type { NetworkOptions, TokenSet } from '../session-contract.js';
 
 /** How long the frame may stay on a provider page before the sign-in counts as unanswered. */
 const UNANSWERED_MS = 2_000;
 
-/** `cancel`: ends the sign-in at once (the user asked for a login meanwhile): it rejects with the signal's reason. */
-export async function silentLogin(config: LoginConfig, network: NetworkOptions = {}, timeoutMs = config.timeoutMs, cancel?: AbortSignal): Promise<TokenSet> {
-  const { url, pending } = await authorizationRequest(config, { returnTo: '/', authorizationParams: { prompt: 'none' } }, network);
+export interface SilentOptions {
+  readonly timeoutMs?: number;
+  /** Ends the sign-in at once (the user asked for a login meanwhile): it rejects with the signal's reason. */
+  readonly cancel?: AbortSignal | undefined;
+  /** The ID token the session holds: sent as `id_token_hint` (OIDC Core §3.1.2.1 recommends it with prompt=none; some providers require it). */
+  readonly idTokenHint?: string | undefined;
+}
+
+export async function silentLogin(config: LoginConfig, network: NetworkOptions = {}, { timeoutMs = config.timeoutMs, cancel, idTokenHint }: SilentOptions = {}): Promise<TokenSet> {
+  const authorizationParams = { prompt: 'none', ...(idTokenHint ? { id_token_hint: idTokenHint } : {}) };
+  const { url, pending } = await authorizationRequest(config, { returnTo: '/', authorizationParams }, network);
   cancel?.throwIfAborted();
   const response = await new Promise<URL>((resolve, reject) => {
     const frame = document.createElement('iframe');
@@ -93,7 +101,7 @@ export function noteProviderLogin(config: LoginConfig, loggedIn: boolean): void 
  * log in after every reload. Said once per page, on the console (docs/browsers.md).
  */
 export function explainSilentRefusal(config: LoginConfig, error: AuthError): void {
-  if (told || error.code !== 'login_required') return;
+  if (told || !meansSignedOut(error.code)) return;
   let at: number;
   try {
     at = Number(localStorage.getItem(noteKey(config)));

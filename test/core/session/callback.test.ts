@@ -154,6 +154,13 @@ describe('completeLogin: the authorization response', () => {
     expect(error.message).to.equal('invalid_scope: unknown scope (scope sent: "openid profile email offline_access")');
   });
 
+  it('names them for an invalid_request about the scope only, not for other invalid_requests', async () => {
+    const scoped = await loginFailsWith((p) => ({ error: 'invalid_request', error_description: 'Unknown scope: offline_access', state: p.state, iss: ISSUER }), undefined, 'invalid_request');
+    expect(scoped.error.message).to.equal('invalid_request: Unknown scope: offline_access (scope sent: "openid profile email offline_access")');
+    const other = await loginFailsWith((p) => ({ error: 'invalid_request', error_description: 'id_token_hint required', state: p.state, iss: ISSUER }), undefined, 'invalid_request');
+    expect(other.error.message).to.equal('invalid_request: id_token_hint required');
+  });
+
   it('maps unknown OAuth error values to authorization_failed', async () => {
     await loginFailsWith((p) => ({ error: 'weird<b>', state: p.state, iss: ISSUER }), undefined, 'authorization_failed');
   });

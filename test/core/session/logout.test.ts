@@ -50,6 +50,22 @@ describe('revokeRefreshToken', () => {
     expect(Object.fromEntries(request.body!)).to.deep.equal({ token: 'rt-9', token_type_hint: 'refresh_token', client_id: 'c1' });
   });
 
+  it('says once per page on the console that the provider refused revocation (a 401 to a public client)', async () => {
+    const warn = console.warn;
+    const said: string[] = [];
+    console.warn = (...args: unknown[]) => { said.push(args.join(' ')); };
+    try {
+      for (let i = 0; i < 2; i++) {
+        clearDiscoveryCache();
+        const refused = tenant({ revocation_endpoint: `${ISSUER}oauth/revoke` }, () => json({ error: 'invalid_client' }, 401));
+        expect(await revokeRefreshToken(config(), `rt-${i}`, refused)).to.equal(false);
+      }
+    } finally {
+      console.warn = warn;
+    }
+    expect(said).to.deep.equal([`closo-login: ${ISSUER} refused to revoke the refresh token (HTTP 401); it stays valid at the provider until it expires. See docs/providers.md.`]);
+  });
+
   it('never throws: no endpoint, a failing endpoint, no network', async () => {
     expect(await revokeRefreshToken(config(), 'rt', tenant({}))).to.equal(false);
     clearDiscoveryCache();

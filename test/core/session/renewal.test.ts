@@ -84,9 +84,10 @@ describe('Renewal', () => {
       const { frame, request } = await arrived;
       tenant.setNonce(request.searchParams.get('nonce')!);
       answer(frame, responseUrl({ code: 'good', state: request.searchParams.get('state')!, iss: SILENT_ISSUER }));
-      return { h, renewed, tenant };
+      return { h, renewed, tenant, request };
     };
     const same = await silently({});
+    expect(same.request.searchParams.get('id_token_hint'), 'the session\'s ID token as the hint (OIDC Core §3.1.2.1)').to.equal('id-0');
     expect((await same.renewed).claims.sub).to.equal('auth0|unit-user');
     expect(same.h.log).to.deep.equal(['adopt 1 shared=false announce=true']);
 
@@ -152,5 +153,27 @@ describe('Renewal', () => {
     const h = host(session({ refreshToken: null }), () => json({}));
     expect((await rejection(make(h).renew())).code).to.equal('login_required');
     expect(h.network.seen).to.have.length(0);
+  });
+
+  it('says what is true when a token with time left cannot be made to last minValidity: valid for so long, not expired', async () => {
+    const h = host(session({ refreshToken: null, expiresAt: Date.now() + 300_000 }), () => json({}));
+    const error = await rejection(make(h).accessToken(600));
+    expect(error.code).to.equal('login_required');
+    expect(error.message).to.match(/^The access token is valid for (299|300) more s, less than the 600 s asked for, and nothing can renew it/);
+    const expired = await rejection(make(host(session({ refreshToken: null, expiresAt: Date.now() - 1 }), () => json({}))).accessToken(30));
+    expect(expired.message).to.equal('The access token expired, and nothing can renew it (no refresh token, no silent sign-in).');
+  });
+
+  it('ends the session when a silent renewal is answered interaction_required, as login_required (OIDC Core §3.1.2.6)', async () => {
+    const tenant = provider();
+    const h = host(session({ refreshToken: null, claims: idTokenClaims('n', { iss: SILENT_ISSUER }) as unknown as IdTokenClaims }), () => json({}), { config: configWith({ silent: true, scope: 'openid profile email' }), network: tenant.network });
+    const arrived = authorizationFrame();
+    const renewed = make(h).renew();
+    renewed.catch(() => {});
+    const { frame, request } = await arrived;
+    answer(frame, responseUrl({ error: 'interaction_required', state: request.searchParams.get('state')!, iss: SILENT_ISSUER }));
+    expect((await rejection(renewed)).code).to.equal('interaction_required');
+    expect(h.log).to.deep.equal(['end everywhere=false', 'fail interaction_required']);
+    expect(h.current()).to.equal(null);
   });
 });

@@ -18,7 +18,7 @@ describe('silentLogin', () => {
   it('sends prompt=none in a hidden frame, completes the login with the answer on the redirect URI, and removes the frame', async () => {
     const tenant = provider();
     const arrived = authorizationFrame();
-    const result = silentLogin(config, tenant.network, ANSWER_MS);
+    const result = silentLogin(config, tenant.network, { timeoutMs: ANSWER_MS });
     result.catch(() => {});
     const { frame, request } = await arrived;
 
@@ -29,6 +29,7 @@ describe('silentLogin', () => {
     const params = Object.fromEntries(request.searchParams);
     expect(params).to.include({ prompt: 'none', response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, code_challenge_method: 'S256' });
     expect(params.state).to.be.a('string');
+    expect(params, 'no ID token held: no hint').not.to.have.property('id_token_hint');
     tenant.setNonce(params.nonce!);
     expect(Object.keys(sessionStorage).filter((key) => key.includes(':login:')), 'the pending login stays in memory').to.deep.equal([]);
 
@@ -44,10 +45,18 @@ describe('silentLogin', () => {
     expect(frames()).to.have.length(0);
   });
 
+  it('sends the ID token the session holds as id_token_hint (OpenID Connect Core §3.1.2.1)', async () => {
+    const arrived = authorizationFrame();
+    const result = silentLogin(config, provider().network, { timeoutMs: ANSWER_MS, idTokenHint: 'held.id.token' });
+    result.catch(() => {});
+    const { request } = await arrived;
+    expect(Object.fromEntries(request.searchParams)).to.include({ prompt: 'none', id_token_hint: 'held.id.token' });
+  });
+
   it('ends in login_required within 2 s, not at the timeout, when the frame stays on a provider page (a login form, a refused frame)', async () => {
     const tenant = provider();
     const arrived = authorizationFrame();
-    const result = silentLogin(config, tenant.network, 60_000);
+    const result = silentLogin(config, tenant.network, { timeoutMs: 60_000 });
     result.catch(() => {});
     const { frame } = await arrived; // the provider's page stays (a login form: prompt=none not honoured)
     const loaded = Date.now();
@@ -64,7 +73,7 @@ describe('silentLogin', () => {
   it('ignores a response that does not land on the redirect URI', async () => {
     const tenant = provider();
     const arrived = authorizationFrame();
-    const result = silentLogin(config, tenant.network, 60_000);
+    const result = silentLogin(config, tenant.network, { timeoutMs: 60_000 });
     result.catch(() => {});
     const { frame, request } = await arrived;
     tenant.setNonce(request.searchParams.get('nonce')!);
@@ -81,7 +90,7 @@ describe('silentLogin', () => {
   it('reports the provider\'s refusal (login_required: no session there) without a token request', async () => {
     const tenant = provider();
     const arrived = authorizationFrame();
-    const result = silentLogin(config, tenant.network, ANSWER_MS);
+    const result = silentLogin(config, tenant.network, { timeoutMs: ANSWER_MS });
     result.catch(() => {});
     const { frame, request } = await arrived;
     answer(frame, responseUrl({ error: 'login_required', error_description: 'Login required', state: request.searchParams.get('state')!, iss: ISSUER }));
@@ -93,7 +102,7 @@ describe('silentLogin', () => {
   it('refuses an answer for another login (state) without a token request', async () => {
     const tenant = provider();
     const arrived = authorizationFrame();
-    const result = silentLogin(config, tenant.network, ANSWER_MS);
+    const result = silentLogin(config, tenant.network, { timeoutMs: ANSWER_MS });
     result.catch(() => {});
     const { frame, request } = await arrived;
     answer(frame, responseUrl({ code: 'good', state: `${request.searchParams.get('state')}x`, iss: ISSUER }));
@@ -103,7 +112,7 @@ describe('silentLogin', () => {
   });
 
   it('makes no frame when discovery fails', async () => {
-    const error = await rejection(silentLogin(config, fakeFetch({}), ANSWER_MS));
+    const error = await rejection(silentLogin(config, fakeFetch({}), { timeoutMs: ANSWER_MS }));
     expect(error.code).to.equal('network_error');
     expect(frames()).to.have.length(0);
   });

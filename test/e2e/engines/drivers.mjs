@@ -140,7 +140,8 @@ async function webkit(cookies) {
   const sessions = new Set();
   return {
     async newProfile() {
-      const session = await withLimit(remote({ hostname: driver.hostname, port: driver.port, capabilities: driver.capabilities, logLevel: 'error' }), 'open a WebKit session', 30_000);
+      // Starting a MiniBrowser takes seconds, and more on a loaded machine.
+      const session = await withLimit(remote({ hostname: driver.hostname, port: driver.port, capabilities: driver.capabilities, logLevel: 'error' }), 'open a WebKit session', 60_000);
       sessions.add(session);
       let queue = Promise.resolve();
       /** Runs `command` alone, in `handle`'s window. */
