@@ -25,7 +25,7 @@ export { createJtiCache } from './dpop-proof.mjs';
  * @param {{ key: string, cert: string }} [options.tls] serve HTTPS with this certificate.
  * @param {Record<string,string|{dir:string,scriptSrc?:Record<string,string>,sources?:Record<string,Record<string,string>>}>} [options.pages]
  *   extra URL path prefix → folder of HTML fixtures; `scriptSrc` adds script-src sources for named
- *   pages (the Angular fixture compiles its templates just in time, which needs 'unsafe-eval');
+ *   pages (the just-in-time Angular fixture compiles its templates in the page, which needs 'unsafe-eval');
  *   `sources` adds sources to any directive of a named page's policy (page → directive → sources).
  */
 export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pageOptions = {}, tls, ...provider }) {
