@@ -6,6 +6,7 @@ import type { AuthErrorEvent, LogoutEvent, TokenEvent } from '../src/events.js';
 import { clearDiscoveryCache } from '../src/core/session/provider.js';
 import { startLogin } from '../src/core/session/redirect-login.js';
 import { AUDIENCE, ISSUER, clearClosoStorage, fakeFetch, json, metadata, tokenResponse } from './support/responses.js';
+import { until } from './support/assertions.js';
 
 const startUrl = location.href;
 let mounted: HTMLElement[] = [];
@@ -59,13 +60,6 @@ function reachableStrings(root: unknown, depth = 4, seen = new Set<unknown>()): 
 }
 
 const settle = async (el: ClosoLogin) => { await el.updateComplete; await new Promise((r) => setTimeout(r, 0)); };
-const until = async (check: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('<closo-login>', () => {
   let restoreFetch: () => void = () => {};

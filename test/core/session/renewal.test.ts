@@ -3,7 +3,7 @@ import type { LoginConfig } from '../../../src/core/config.js';
 import type { AuthError } from '../../../src/core/errors.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { Renewal, type RenewalHost } from '../../../src/core/session/renewal.js';
-import { rejection } from '../../support/assertions.js';
+import { rejection, until } from '../../support/assertions.js';
 import { ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, type Answer } from '../../support/responses.js';
 import { ISSUER as SILENT_ISSUER, answer, authorizationFrame, configWith, provider, responseUrl } from '../../support/silent-provider.js';
 import { config } from '../../support/tenant.js';
@@ -119,10 +119,8 @@ describe('Renewal', () => {
     const claims = { ...idTokenClaims('n'), session_expiry: ceiling } as unknown as IdTokenClaims;
     const h = host(session({ claims, expiresAt: Date.now() + 3_600_000 }), () => json({}));
     make(h).adopted();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(h.log, 'warned first (the ceiling is within renew-before)').to.deep.equal([`expiring ${ceiling * 1000}`]);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(h.log).to.deep.equal([`expiring ${ceiling * 1000}`, 'end everywhere=false']);
+    await until(() => h.log.length >= 2, 'the session ended');
+    expect(h.log, 'warned first (the ceiling is within renew-before), then ended').to.deep.equal([`expiring ${ceiling * 1000}`, 'end everywhere=false']);
     expect(h.network.seen).to.have.length(0);
   });
 
@@ -132,14 +130,14 @@ describe('Renewal', () => {
     const h = host(session({ refreshToken: null, expiresAt }), () => json({}));
     make(h).adopted();
     expect(h.log).to.deep.equal([]);
-    await new Promise((resolve) => setTimeout(resolve, 1300));
+    await until(() => h.log.length > 0, 'the warning');
     expect(h.log).to.deep.equal([`expiring ${expiresAt}`]);
 
     // Renewable, but the session's ceiling comes first: warned about the ceiling.
     const ceiling = Math.floor(Date.now() / 1000) + 30;
     const capped = host(session({ expiresAt: Date.now() + 3_600_000, claims: { ...idTokenClaims('n'), session_expiry: ceiling } as unknown as IdTokenClaims }), () => json({}));
     make(capped).adopted();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await until(() => capped.log.length > 0, 'the ceiling\'s warning');
     expect(capped.log).to.deep.equal([`expiring ${ceiling * 1000}`]);
 
     // Renewable, no ceiling: nothing to warn about.
