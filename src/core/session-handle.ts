@@ -86,7 +86,9 @@ export class SessionHandle {
     if (callback && refreshTokenInWorker(this.config, this.network)) startTokenWorker();
     // accept-invitation: on a page opened from an invitation link, the session logs in to accept it.
     const invited = this.config.acceptInvitation && /[?&]invitation=/.test(href);
-    if (callback || invited || this.config.silent || tokenStore(this.config).load()) void this.#load().catch(() => {});
+    // Back from the provider's logout with its state (session/logout-return.ts): the session takes it out of the address bar.
+    const loggedOut = !callback && /[?&]state=/.test(href);
+    if (callback || invited || loggedOut || this.config.silent || tokenStore(this.config).load()) void this.#load().catch(() => {});
     // The session reads the pending login as soon as its code arrives, and a page's first
     // sessionStorage access waits for the browser process: made now, while that code downloads.
     if (callback) try { void sessionStorage.length; } catch { /* the session reports it */ }

@@ -382,6 +382,9 @@ describe('logout', () => {
     assert.equal(endSession.params.id_token_hint, token.detail.idToken);
     assert.equal(endSession.params.client_id, env.clientId);
     assert.equal(endSession.params.post_logout_redirect_uri, `${env.origin}/`);
+    // A state, which some providers need to come back (RP-Initiated Logout §2); back here, it left the address bar.
+    assert.match(endSession.params.state, /^[\w-]{43}$/);
+    assert.equal(page.url(), `${env.origin}/`);
     assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('closo-login')).length), 0);
     // The refresh token no longer works, and the provider asks for the password again.
     const reuse = await env.postTokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: env.clientId });

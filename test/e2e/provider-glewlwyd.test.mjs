@@ -20,6 +20,7 @@ const PAGES = {
   redirect: {},
   popup: { mode: 'popup' },
   silent: { silent: '' },
+  session: { storage: 'session', silent: '' },
 };
 
 const missing = glewlwydMissingPackages();
@@ -132,19 +133,48 @@ if (skip) {
       assert.deepEqual((await events(page)).map((e) => e.type), ['token'], withLog('one token event, no auth-error'));
     });
 
-    it('silent: after a login, a reload signs the user in again without a click, through its session', { timeout: TEST_MS }, async () => {
+    it('silent, holding an ID token: a session whose access token expired and has no refresh token is renewed through Glewlwyd\'s session, with id_token_hint', { timeout: TEST_MS }, async () => {
       const page = await env.newPage();
-      const first = await logIn(page, 'silent');
-      // Glewlwyd answers prompt=none for a logged-in user only with its last ID token for this client
-      // as id_token_hint; without one: invalid_request, "id_token mandatory".
+      const first = await logIn(page, 'session');
+      // The stored session (storage="session"): its access token expired, its refresh token gone.
+      await page.evaluate(() => {
+        const key = Object.keys(sessionStorage).find((k) => k.includes(':session:'));
+        const stored = JSON.parse(sessionStorage.getItem(key));
+        sessionStorage.setItem(key, JSON.stringify({ ...stored, expiresAt: Date.now() - 1000, refreshToken: null }));
+      });
+      const authorizations = [];
+      page.on('request', (request) => { if (request.url().startsWith(`${glewlwyd.issuer}/auth?`)) authorizations.push(new URL(request.url()).searchParams); });
       await page.reload();
       const outcome = await page.waitForFunction(() => window.__closoEvents.find((e) => e.type === 'token' || e.type === 'auth-error'), null, { timeout: 20_000 });
       const seen = await outcome.jsonValue();
       assert.equal(seen.type, 'token', withLog(`a token event after the reload, not ${JSON.stringify(seen.detail)}`));
       assert.equal(seen.detail.claims.sub, first.detail.claims.sub, 'the same user');
-      assert.equal(page.url(), pageUrl('silent'));
-      await element(page).getByText('Closo Glewlwyd').waitFor();
+      assert.notEqual(seen.detail.accessToken, first.detail.accessToken);
+      const [silent] = authorizations;
+      assert.equal(silent?.get('prompt'), 'none');
+      assert.equal(silent.get('id_token_hint'), first.detail.idToken, 'the ID token the session held, as Glewlwyd requires');
+      assert.equal(page.url(), pageUrl('session'));
       assert.equal(await page.locator('iframe').count(), 0, 'the hidden frame is gone');
+    });
+
+    it('silent, holding no ID token (memory mode after a reload): Glewlwyd wants one, and says so; storage="session" keeps the session instead', { timeout: TEST_MS }, async () => {
+      const page = await env.newPage();
+      await logIn(page, 'silent');
+      await page.reload();
+      const [error] = await waitForEvents(page, 'auth-error');
+      // Glewlwyd answers prompt=none for a logged-in user only with an id_token_hint (docs/providers.md).
+      assert.equal(error.detail.code, 'invalid_request', error.detail.message);
+      assert.match(error.detail.message, /id_token mandatory/);
+      await loginButton(page).waitFor();
+      // The same user with storage="session": back from storage after a reload, with no request to Glewlwyd.
+      const kept = await env.newPage();
+      const first = await logIn(kept, 'session');
+      const toGlewlwyd = [];
+      kept.on('request', (request) => { if (request.url().startsWith(glewlwyd.issuer)) toGlewlwyd.push(request.url()); });
+      await kept.reload();
+      const [restored] = await waitForEvents(kept, 'token');
+      assert.equal(restored.detail.accessToken, first.detail.accessToken);
+      assert.deepEqual(toGlewlwyd, []);
     });
 
     it('silent: with no session at Glewlwyd, the page quietly shows the Log in button, and no error', { timeout: TEST_MS }, async () => {

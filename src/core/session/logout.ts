@@ -1,5 +1,6 @@
 /** Ending a session at the provider: token revocation (RFC 7009) and the logout URL. */
-import { None, processRevocationResponse, revocationRequest } from 'oauth4webapi';
+import { generateRandomState, None, processRevocationResponse, revocationRequest } from 'oauth4webapi';
+import { rememberLogoutState } from './logout-return.js';
 import type { LoginConfig } from '../config.js';
 import { discover, tokenRequestOptions } from './provider.js';
 import type { NetworkOptions } from '../session-contract.js';
@@ -53,6 +54,10 @@ export async function logoutUrl(config: LoginConfig, idToken: string | null, net
     if (idToken) url.searchParams.set('id_token_hint', idToken);
     url.searchParams.set('client_id', config.clientId);
     url.searchParams.set('post_logout_redirect_uri', config.logoutUri);
+    // Optional (RP-Initiated Logout §2), but some providers return to post_logout_redirect_uri only with it.
+    const state = generateRandomState();
+    url.searchParams.set('state', state);
+    rememberLogoutState(config.clientId, state);
     return url;
   }
   if (auth0) {

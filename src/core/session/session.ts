@@ -19,6 +19,7 @@ import { completeLogin, intakeCallback } from './callback.js';
 import { CancellableLogin } from './cancellable-login.js';
 import { SessionKey } from './dpop.js';
 import { logoutUrl, revokeRefreshToken } from './logout.js';
+import { takeLogoutReturn } from './logout-return.js';
 import { toAuthError, type Step } from './oauth-errors.js';
 import { answerOpener, popupLogin } from './popup-login.js';
 import { invitationLogin, loginRequest, navigate, startLogin, type RequestOptions } from './redirect-login.js';
@@ -99,6 +100,7 @@ export class Session implements LoginSession {
   start(href: string): void {
     if (this.#started || this.handleCallback(href)) return;
     this.#started = true;
+    takeLogoutReturn(this.config.clientId, href);
     const invited = this.config.acceptInvitation && window.top === window ? invitationLogin(href) : null;
     if (invited) return void this.login(invited).catch(() => {});
     const stored = this.#store.load();

@@ -17,9 +17,11 @@ describe('logoutUrl', () => {
   it('uses the advertised end_session_endpoint (OpenID Connect RP-initiated logout)', async () => {
     const url = await logoutUrl(config({ logoutUri: 'https://app.example.com/bye' }), 'the-id-token', tenant({ end_session_endpoint: `${ISSUER}oidc/logout` }));
     expect(url!.origin + url!.pathname).to.equal(`${ISSUER}oidc/logout`);
-    expect(Object.fromEntries(url!.searchParams)).to.deep.equal({
-      id_token_hint: 'the-id-token', client_id: 'c1', post_logout_redirect_uri: 'https://app.example.com/bye',
-    });
+    const { state, ...params } = Object.fromEntries(url!.searchParams);
+    expect(params).to.deep.equal({ id_token_hint: 'the-id-token', client_id: 'c1', post_logout_redirect_uri: 'https://app.example.com/bye' });
+    // A fresh state each time, kept in this tab for the return (logout-return.ts).
+    expect(state).to.match(/^[\w-]{43}$/);
+    expect(sessionStorage.getItem('closo-login:c1:logout-state')).to.equal(state);
   });
 
   it('falls back to Auth0\'s /v2/logout for an Auth0 tenant that advertises none', async () => {
