@@ -95,8 +95,12 @@ describe('oauth2-mock-server, as it is', () => {
     assert.equal(refresh.body.grant_type, 'refresh_token');
     assert.equal(jwtClaims(renewed).sub, 'johndoe');
 
+    const endSession = browserPage.waitForRequest((request) => request.url().startsWith(`${mock.base}/endsession`));
     await element(browserPage).evaluate((el) => el.logout());
-    await browserPage.waitForURL(`${env.origin}/`);
+    const { state } = Object.fromEntries(new URL((await endSession).url()).searchParams);
+    assert.match(state, /^[\w-]{43}$/, 'a state (RP-Initiated Logout §2)');
+    // Back on the default logout-uri, which here holds an element of another client: the state is not its own to take.
+    await browserPage.waitForURL(`${env.origin}/?state=${state}`);
     assert.equal(mock.requests.filter((r) => r.path === 'revoke').length, 1, 'the refresh token was revoked');
   });
 
