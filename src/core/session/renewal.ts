@@ -148,10 +148,20 @@ export class Renewal {
     if (!current) return;
     const ceiling = sessionCeiling(current);
     const timer = (at: number, run: () => void) => setTimeout(run, Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
-    if (ceiling !== null) this.#ceiling = timer(ceiling, () => { try { this.checkCeiling(); } catch { /* the session ended */ } });
+    // Timers run on a monotonic clock and may fire a little before Date.now() reaches the ceiling (Firefox does): then wait again.
+    const watch = (at: number) => { this.#ceiling = timer(at, () => (Date.now() < at ? watch(at) : this.#endAtCeiling())); };
+    if (ceiling !== null) watch(ceiling);
     const unrenewed = this.canRenew(current) ? null : current.expiresAt;
     const end = ceiling === null ? unrenewed : Math.min(ceiling, unrenewed ?? Infinity);
     if (end !== null) this.#expiring = timer(end - this.#host.config.renewBefore * 1000, () => this.#host.expiring(end));
+  }
+
+  #endAtCeiling(): void {
+    try {
+      this.checkCeiling();
+    } catch {
+      // the session ended
+    }
   }
 
   stop(): void {
