@@ -18,12 +18,13 @@ async function echoEndpoints(context, next) {
   if (context.path !== '/echo-token' && context.path !== '/echo-revoke') return next();
   let body = '';
   for await (const chunk of context.req) body += chunk;
-  const received = Object.fromEntries(new URLSearchParams(body));
+  // JSON for Auth0's passkey grant (token-worker.ts sends it so), else a form.
+  const received = /^application\/json/.test(context.get('content-type')) ? JSON.parse(body) : Object.fromEntries(new URLSearchParams(body));
   context.set('content-type', 'application/json');
   context.set('dpop-nonce', 'nonce-1');
   context.body = JSON.stringify(context.path === '/echo-revoke'
     ? { received }
-    : { access_token: `at-${++issued}`, token_type: 'bearer', expires_in: 60, refresh_token: `rt-secret-${issued}`, received, headers: { dpop: context.get('dpop'), cookie: context.get('cookie'), extra: context.get('x-extra') } });
+    : { access_token: `at-${++issued}`, token_type: 'bearer', expires_in: 60, refresh_token: `rt-secret-${issued}`, received, headers: { dpop: context.get('dpop'), cookie: context.get('cookie'), extra: context.get('x-extra') }, contentType: context.get('content-type') });
 }
 
 /** Sources are imported as .js (as the build emits them): a worker started by URL asks for the .js, served from the .ts. */

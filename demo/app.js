@@ -1,5 +1,6 @@
-// The demo page's own script: listens to <closo-login> and calls the demo API.
-// No inline script, no innerHTML: the page runs under a strict CSP with Trusted Types.
+// The demo pages' own script: listens to <closo-login> and calls the demo API.
+// No inline script, no innerHTML: the pages run under a strict CSP with Trusted Types. The
+// passkeys page (passkeys.html) has only some of the sections: what it lacks is skipped.
 const login = document.querySelector('closo-login');
 const $ = (id) => document.getElementById(id);
 
@@ -11,6 +12,7 @@ function decodeJwt(jwt) {
 }
 
 function show(id, value) {
+  if (!$(id)) return;
   $(id).textContent = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }
 
@@ -23,7 +25,7 @@ login.addEventListener('token', (event) => {
     show('access-claims', 'The access token is not a JWT (no audience requested?).');
   }
   show('id-claims', claims);
-  for (const id of ['call-api', 'call-api2', 'call-sensitive']) $(id).disabled = false;
+  for (const id of ['call-api', 'call-api2', 'call-sensitive']) if ($(id)) $(id).disabled = false;
 });
 
 login.addEventListener('auth-error', (event) => {
@@ -36,10 +38,10 @@ login.addEventListener('logout', () => {
   show('id-claims', '—');
   show('api-result', '—');
   show('more-result', '—');
-  for (const id of ['call-api', 'call-api2', 'call-sensitive']) $(id).disabled = true;
+  for (const id of ['call-api', 'call-api2', 'call-sensitive']) if ($(id)) $(id).disabled = true;
 });
 
-$('call-api').addEventListener('click', async () => {
+$('call-api')?.addEventListener('click', async () => {
   show('api-result', 'Calling…');
   try {
     // The element adds the token (Bearer, or DPoP with a proof when the dpop attribute is set).
@@ -51,7 +53,7 @@ $('call-api').addEventListener('click', async () => {
 });
 
 // A second API: a token for its audience from the same login (docs/auth0.md, "Several APIs").
-$('call-api2').addEventListener('click', async () => {
+$('call-api2')?.addEventListener('click', async () => {
   show('more-result', 'Calling the second API…');
   try {
     const response = await login.fetch('/api2/reports', { audience: 'https://api2.thecloso.com', scope: 'read:reports' });
@@ -62,7 +64,7 @@ $('call-api2').addEventListener('click', async () => {
 });
 
 // An API that wants a stronger login (RFC 9470): step up in a popup, then call it again.
-$('call-sensitive').addEventListener('click', async () => {
+$('call-sensitive')?.addEventListener('click', async () => {
   show('more-result', 'Calling the sensitive API…');
   try {
     let response;
@@ -80,6 +82,6 @@ $('call-sensitive').addEventListener('click', async () => {
   }
 });
 
-$('org-login').addEventListener('click', () => {
+$('org-login')?.addEventListener('click', () => {
   login.login({ organization: 'acme' }).catch(() => {});
 });

@@ -25,7 +25,7 @@ const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
  * @fires {CustomEvent<ExpiringEventDetail>} expiring - `renew-before` seconds before the access token stops working when nothing will renew it (no refresh token, no silent sign-in, or the session's ceiling). `detail`: `{ expiresAt }`.
  *
  * @csspart base - The wrapper around everything.
- * @csspart button - Both buttons.
+ * @csspart button - Every button: Log in or Log out, and with `passkeys` the two passkey buttons.
  * @csspart login-button - The "Log in" button.
  * @csspart logout-button - The "Log out" button.
  * @csspart user - The logged-in user's name.
@@ -39,10 +39,15 @@ const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
  * @cssproperty [--closo-login-error-color=light-dark(#b00020, #ffb4ab)] - Error text colour.
  *
  * @csspart status - The visually hidden live region that announces logging in and out.
+ * @csspart passkey-button - With `passkeys`: the "Sign in with a passkey" button (`passkey-label` attribute).
+ * @csspart passkey-form - With `passkeys`: the sign-up form (an email field, and its button).
+ * @csspart passkey-username - With `passkeys`: the email field, where the browser lists the site's passkeys (`passkey-username-label`).
+ * @csspart passkey-signup-button - With `passkeys`: the "Sign up with a passkey" button (`passkey-signup-label`).
  *
  * @slot login-label - Replaces the "Log in" label (or use the `login-label` attribute).
  * @slot logout-label - Replaces the "Log out" label (or use the `logout-label` attribute).
  * @slot busy-label - Replaces the "Logging in…" label (or use the `busy-label` attribute, which is also announced).
+ * @slot passkey-username - With `passkeys`: the page's own `<input autocomplete="username webauthn">` instead of the element's (Safari lists passkeys only in a field outside shadow DOM).
  */
 export class ClosoLogin extends LitElement {
   /** Registers the element under `tag` (once; a second call is a no-op). */
@@ -65,6 +70,7 @@ export class ClosoLogin extends LitElement {
     logoutLabel: { attribute: 'logout-label' },
     busyLabel: { attribute: 'busy-label' },
     headless: { type: Boolean, reflect: true },
+    passkeys: { type: Boolean },
     _tokens: { state: true },
     _busy: { state: true },
     _error: { state: true },
@@ -83,6 +89,9 @@ export class ClosoLogin extends LitElement {
   /** Render nothing: for apps with their own UI, which call `login()` and listen for events. */
   declare headless: boolean;
 
+  /** Offer sign-in and sign-up with a passkey, with no redirect, and the site's passkeys in autofill (docs/passkeys.md). */
+  declare passkeys: boolean;
+
   declare private _tokens: TokenView | null;
   declare private _busy: boolean;
   declare private _error: AuthError | null;
@@ -92,6 +101,8 @@ export class ClosoLogin extends LitElement {
   /** This element's validated configuration: the session's may come from another element. */
   #config: LoginConfig | null = null;
   #unsubscribe: (() => void) | null = null;
+  /** The passkey controls, once their code has loaded (passkey-form.ts). */
+  #passkeyForm: typeof import('./passkey-form.js').passkeyForm | null = null;
 
   constructor() {
     super();
@@ -100,6 +111,7 @@ export class ClosoLogin extends LitElement {
     this.logoutLabel = 'Log out';
     this.busyLabel = 'Logging in…';
     this.headless = false;
+    this.passkeys = false;
     this._tokens = null;
     this._busy = false;
     this._error = null;
@@ -152,6 +164,7 @@ export class ClosoLogin extends LitElement {
    * properties, and before the first render: a callback's code exchange starts here.
    */
   protected override willUpdate(changed: PropertyValues<this>): void {
+    if (this.passkeys && !this.#passkeyForm) void import('./passkey-form.js').then(({ passkeyForm }) => { this.#passkeyForm = passkeyForm; this.requestUpdate(); });
     if (this.#session && !OPTION_NAMES.some((name) => changed.has(name))) return;
     let config: LoginConfig;
     try {
@@ -239,7 +252,8 @@ export class ClosoLogin extends LitElement {
         : html`<button part="button login-button" type="button" ?disabled=${!!this._configError}
               aria-disabled=${busy ? 'true' : 'false'} aria-busy=${busy ? 'true' : 'false'} @click=${this.#onLoginClick}>
             ${busy ? html`<slot name="busy-label">${this.busyLabel}</slot>` : html`<slot name="login-label">${this.loginLabel}</slot>`}
-          </button>`}
+          </button>
+          ${this.passkeys ? this.#passkeyForm?.(this, busy) : nothing}`}
       ${error ? html`<p part="error" role="alert">${error.message}</p>` : nothing}
       <span part="status" class="visually-hidden" role="status">${busy ? this.busyLabel : ''}</span>
     </div>`;

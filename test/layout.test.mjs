@@ -2,7 +2,8 @@
 // read alone, no import cycle, the framework-free core never importing the public face above
 // it, and the first-load line drawn in the tree: src/core/ holds what every page loads (the
 // first file of the drop-in), src/core/session/ the session's code (loaded when a page logs
-// someone in), src/core/token-worker.ts the refresh token's worker (a file of its own).
+// someone in), src/core/passkeys/ the passkey code (loaded by the session when a passkey is
+// used), src/core/token-worker.ts the refresh token's worker (a file of its own).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -14,6 +15,7 @@ const root = fileURLToPath(new URL('../', import.meta.url));
 const src = join(root, 'src');
 const core = join(src, 'core');
 const lazy = join(core, 'session', '/');
+const onUse = join(core, 'passkeys', '/');
 const worker = join(core, 'token-worker.ts');
 const MAX_LINES = 350;
 
@@ -89,7 +91,7 @@ describe('src/ layout', () => {
 
 describe('the first-load line', () => {
   const loaded = firstLoad(join(src, 'index.ts'));
-  const eager = files.filter((file) => !file.startsWith(lazy) && file !== worker);
+  const eager = files.filter((file) => !file.startsWith(lazy) && !file.startsWith(onUse) && file !== worker);
 
   it('src/core/ (but the worker) is exactly what a page loads at once, besides the element: every file there is loaded, or holds types only', () => {
     const coreFiles = eager.filter((file) => file.startsWith(core));
@@ -106,9 +108,15 @@ describe('the first-load line', () => {
     for (const [file, targets] of graph) {
       for (const { kind, to } of targets) {
         assert.notEqual(to, worker, `${name(file)} imports the worker`);
-        if (file.startsWith(lazy)) assert.ok(kind !== 'dynamic', `${name(file)} imports ${name(to)} with import()`);
+        if (file.startsWith(lazy) && kind === 'dynamic') assert.ok(to.startsWith(onUse), `${name(file)} imports ${name(to)} with import()`);
       }
     }
+  });
+
+  it('the passkey code is reached only through one import() of the session\'s, and loads nothing with import() itself', () => {
+    const crossings = files.filter((file) => !file.startsWith(onUse)).flatMap((file) => graph.get(file).filter(({ to, kind }) => to.startsWith(onUse) && kind !== 'type').map(({ kind, to }) => `${name(file)} → ${name(to)} (${kind})`));
+    assert.deepEqual(crossings, ['src/core/session/passkeys.ts → src/core/passkeys/passkey-login.ts (dynamic)']);
+    for (const file of files.filter((f) => f.startsWith(onUse))) assert.ok(graph.get(file).every(({ kind }) => kind !== 'dynamic'), `${name(file)} uses import()`);
   });
 
   it('the worker imports types only, so that at run time it imports nothing (it also runs from a blob: URL)', () => {

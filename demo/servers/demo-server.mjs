@@ -66,6 +66,7 @@ export async function startDemoServer({ port = 0, host = '127.0.0.1', pages: pag
       if (url.pathname === '/' || url.pathname === '/callback') {
         return sendHtml(res, 200, template(await readFile(here('../index.html'), 'utf8')), headers);
       }
+      if (url.pathname === '/passkeys') return sendHtml(res, 200, template(await readFile(here('../passkeys.html'), 'utf8')), headers);
       for (const [prefix, dir] of Object.entries(pages)) {
         if (url.pathname.startsWith(prefix) && url.pathname.endsWith('.html')) {
           const file = `${dir}/${url.pathname.slice(prefix.length)}`;

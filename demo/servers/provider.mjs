@@ -30,6 +30,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { listenLoopback, readBody, sendHtml, escapeHtml } from './http.mjs';
 import { hostileTokenEndpoint, tamperAuthorizationResponse } from './hostile.mjs';
 import { registerTokenExchange, TOKEN_EXCHANGE_GRANT } from './token-exchange.mjs';
+import { registerPasskeys, WEBAUTHN_GRANT } from './passkeys.mjs';
 
 export const DEMO_USER = Object.freeze({
   sub: 'auth0|64f1c0de0000000000000001',
@@ -100,6 +101,10 @@ const asksForMfa = (acrValues) => Boolean(mfaAsked(acrValues));
  * @param {{ key: string, cert: string }} [options.tls] serve HTTPS with this certificate; the session cookies
  *   are then `SameSite=None; Secure`, as Auth0's are, so that a browser's own third-party cookie policy decides
  *   whether a silent sign-in frame on another site gets them.
+ * @param {string[]} [options.webOrigins] Auth0's "Allowed Web Origins", where passkeys may be used (default: the
+ *   origins of the redirect URIs).
+ * @param {string} [options.passkeyRpId] the passkeys' relying party ID (default: the host of the first redirect URI;
+ *   browsers take no IP address, so passkeys need a host name such as localhost).
  */
 export async function startProvider({
   port = 0,
@@ -111,6 +116,8 @@ export async function startProvider({
   accessTokenTTL = 3600,
   idTokenTTL = 3600,
   tls,
+  webOrigins = [...new Set(redirectUris.map((uri) => new URL(uri).origin))],
+  passkeyRpId = new URL(redirectUris[0]).hostname,
 } = {}) {
   // The issuer must be known before the provider is built, so the server listens first.
   let handle = (_req, res) => { res.statusCode = 503; res.end(); };
@@ -167,17 +174,20 @@ export async function startProvider({
     return { kty, n, e, kid, alg: 'RS256', use: 'sig' };
   };
 
-  const account = {
-    accountId: DEMO_USER.sub,
+  /** The tenant's users: the demo user, and those who signed up with a passkey (passkeys.mjs). */
+  const profiles = new Map([[DEMO_USER.sub, { sub: DEMO_USER.sub, email: DEMO_USER.email, name: DEMO_USER.name, nickname: DEMO_USER.nickname }]]);
+  const accountOf = (profile) => profile && {
+    accountId: profile.sub,
     async claims() {
-      return {
-        sub: DEMO_USER.sub,
-        email: DEMO_USER.email,
-        email_verified: true,
-        name: DEMO_USER.name,
-        nickname: DEMO_USER.nickname,
-        updated_at: Math.floor(Date.now() / 1000),
-      };
+      return { ...profile, email_verified: true, updated_at: Math.floor(Date.now() / 1000) };
+    },
+  };
+  const users = {
+    bySub: (sub) => accountOf(profiles.get(sub)),
+    byEmail: (email) => accountOf([...profiles.values()].find((profile) => profile.email === email)),
+    create: ({ sub, email, name }) => {
+      profiles.set(sub, { sub, email, name, nickname: email.split('@')[0] });
+      return accountOf(profiles.get(sub));
     },
   };
 
@@ -212,7 +222,7 @@ export async function startProvider({
       // Auth0's ID tokens always carry auth_time; and acr here (pwd unless MFA was asked).
       require_auth_time: true,
       default_acr_values: [ACR_PWD],
-      grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT],
+      grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT, WEBAUTHN_GRANT],
       response_types: ['code'],
       redirect_uris: redirectUris,
       post_logout_redirect_uris: postLogoutRedirectUris,
@@ -254,7 +264,8 @@ export async function startProvider({
     // The token (a code or refresh token) tells which login the account is used for: its
     // ID tokens carry the organization that login was into, as Auth0's do.
     findAccount: async (ctx, id, token) => {
-      if (id !== DEMO_USER.sub) return undefined;
+      const account = users.bySub(id);
+      if (!account) return undefined;
       const organization = loginOf(ctx, token)?.organization;
       // Auth0's session ceiling (IPSIE): the time, from the login, past which the session is over.
       const { AuthorizationCode, RefreshToken } = ctx?.oidc?.entities ?? {};
@@ -401,14 +412,16 @@ export async function startProvider({
   }));
   provider.proxy = false;
   // Auth0's Custom Token Exchange, with a legacy identity system's tokens (token-exchange.mjs).
-  registerTokenExchange(provider, errors, {
-    accountByEmail: (email) => (email === DEMO_USER.email ? account : undefined),
+  const tenant = {
     defaultAudience: DEFAULT_AUDIENCE,
     resourceServer: resourceServerInfo,
     findOrganization,
     remember: (grantId, login) => logins.set(grantId, login),
     acr: ACR_PWD,
-  });
+  };
+  registerTokenExchange(provider, errors, { ...tenant, accountByEmail: users.byEmail });
+  // Auth0's native passkey API (passkeys.mjs).
+  const passkeys = registerPasskeys(provider, errors, { ...tenant, clientId, rpId: passkeyRpId, origins: () => webOrigins, users });
   // A 500 from the local tenant is a bug in this file: make it visible.
   provider.on('server_error', (_ctx, err) => console.error('local provider server_error:', err));
   provider.on('grant.revoked', (_ctx, grantId) => logins.delete(grantId));
@@ -429,6 +442,10 @@ export async function startProvider({
       if (url.pathname.startsWith('/u/login/')) {
         return await loginPage(req, res, url);
       }
+      if (url.pathname.startsWith('/passkey/')) {
+        requests.push({ method: req.method, path: url.pathname, headers: { origin: req.headers.origin } });
+        if (await passkeys(req, res, url)) return undefined;
+      }
       if (req.method === 'POST' && (url.pathname === '/oauth/token' || url.pathname === '/oauth/revoke')) {
         await acceptJsonBody(req);
       }
@@ -437,7 +454,7 @@ export async function startProvider({
         path: url.pathname,
         params: Object.fromEntries(url.searchParams),
         body: req.body ? Object.fromEntries(new URLSearchParams(req.body)) : undefined,
-        headers: { origin: req.headers.origin, 'content-type': req.headers['content-type'], referer: req.headers.referer, dpop: req.headers.dpop },
+        headers: { origin: req.headers.origin, 'content-type': req.sentContentType ?? req.headers['content-type'], referer: req.headers.referer, dpop: req.headers.dpop },
       });
       if (req.method === 'POST' && url.pathname === '/oauth/token') {
         applyRefreshTokenPolicy(req);
@@ -516,7 +533,8 @@ export async function startProvider({
     }
     const scopes = new Set(String(payload.scope ?? '').split(' '));
     if (!scopes.has('openid')) return refuse(403, 'insufficient_scope', 'access token missing openid scope');
-    if (payload.sub !== account.accountId) return refuse(401, 'invalid_token', 'associated account not found');
+    const account = users.bySub(payload.sub);
+    if (!account) return refuse(401, 'invalid_token', 'associated account not found');
     const claims = await account.claims();
     const body = { sub: payload.sub };
     for (const scope of scopes) for (const name of USERINFO_CLAIMS[scope] ?? []) body[name] = claims[name];
@@ -528,10 +546,12 @@ export async function startProvider({
   async function acceptJsonBody(req) {
     const raw = await readBody(req, 64 * 1024);
     let form = raw;
+    req.sentContentType = req.headers['content-type'];
     if (/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
       try {
         const json = JSON.parse(raw);
-        form = new URLSearchParams(Object.entries(json).map(([k, v]) => [k, String(v)])).toString();
+        // An object (the passkey grant's authn_response) is handed on as its JSON.
+        form = new URLSearchParams(Object.entries(json).map(([k, v]) => [k, v && typeof v === 'object' ? JSON.stringify(v) : String(v)])).toString();
       } catch {
         form = '';
       }
@@ -593,6 +613,10 @@ export async function startProvider({
     provider,
     requests,
     issuedRefreshTokens,
+    /** Auth0's "Allowed Web Origins", where passkeys may be used: a test may add one. */
+    webOrigins,
+    /** Why each refused passkey grant was refused (passkeys.mjs). */
+    passkeyRefusals: passkeys.refusals,
     settings,
     faults,
     /**

@@ -8,7 +8,7 @@
 // organization with access_denied.
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
-import validateDpop, { checkDpopReplay } from 'oidc-provider/lib/helpers/validate_dpop.js';
+import { issueGrantTokens } from './grant-tokens.mjs';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** The subject token type of the tenant's Custom Token Exchange profile. */
@@ -42,16 +42,10 @@ export async function legacyToken({ email, sub = `legacy|${email}`, expiresIn = 
 
 /**
  * Registers the grant on `provider`.
- * @param {object} tenant what the grant needs of the tenant (provider.mjs)
- * @param {(email: string) => object | undefined} tenant.accountByEmail the account of a user, by email
- * @param {string} tenant.defaultAudience the API of a request that names none
- * @param {(audience: string) => object} tenant.resourceServer the API's resource server info (throws access_denied when unknown)
- * @param {(value: string) => object | undefined} tenant.findOrganization
- * @param {(grantId: string, login: object) => void} tenant.remember what this login was for, as loadExistingGrant does
- *   (its access tokens' claims come from it: extraTokenClaims replaces a token's `extra`)
- * @param {string} tenant.acr the acr of such a login
+ * @param {import('./grant-tokens.mjs').Tenant & { accountByEmail: (email: string) => object | undefined }} tenant
+ *   what the grant needs of the tenant (provider.mjs), and the account of a user by email
  */
-export function registerTokenExchange(provider, errors, { accountByEmail, defaultAudience, resourceServer, findOrganization, remember, acr }) {
+export function registerTokenExchange(provider, errors, tenant) {
   const spent = new Set();
 
   /** The legacy token's claims, once: its type, signature, issuer, audience, lifetime and jti checked. */
@@ -70,70 +64,12 @@ export function registerTokenExchange(provider, errors, { accountByEmail, defaul
   }
 
   provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx) => {
-    const { params, client } = ctx.oidc;
+    const { params } = ctx.oidc;
     const subject = await legacyClaims(params.subject_token, params.subject_token_type, 'subject');
     const actor = params.actor_token || params.actor_token_type ? await legacyClaims(params.actor_token, params.actor_token_type, 'actor') : null;
-    const account = accountByEmail(String(subject.email ?? '').toLowerCase());
+    const account = tenant.accountByEmail(String(subject.email ?? '').toLowerCase());
     if (!account) throw new errors.InvalidGrant('subject_token names no user of this tenant');
-    const audience = params.audience || defaultAudience;
-    const info = resourceServer(audience);
-    const organization = params.organization ? findOrganization(params.organization) : undefined;
-    if (params.organization && !organization) throw new errors.AccessDenied(`Organization not found: ${params.organization}`);
-
-    // What is asked for, within what the API allows (Auth0's API authorization policy).
-    const allowed = new Set(info.scope.split(' '));
-    const scope = [...new Set(String(params.scope ?? 'openid').split(' '))].filter((name) => allowed.has(name)).join(' ');
-    const scopes = new Set(scope.split(' '));
-    const grant = new provider.Grant({ accountId: account.accountId, clientId: client.clientId });
-    grant.addOIDCScope(['openid', 'profile', 'email', 'offline_access'].filter((name) => scopes.has(name)).join(' '));
-    grant.addOIDCClaims(['sub', 'email', 'email_verified', 'name', 'nickname', 'updated_at', 'org_id', 'org_name']);
-    grant.addResourceScope(audience, scope);
-    const grantId = await grant.save();
-    remember(grantId, { audience, organization, acr, ...(actor ? { actor: actor.sub } : {}) });
-    ctx.oidc.entity('Grant', grant);
-    ctx.oidc.entity('Account', account);
-
-    const authTime = Math.floor(Date.now() / 1000);
-    const dPoP = await validateDpop(provider, ctx);
-    if (dPoP) await checkDpopReplay(provider, ctx, dPoP, client.clientId, errors.InvalidGrant);
-    const at = new provider.AccessToken({ accountId: account.accountId, client, grantId, gty: 'token_exchange', scope });
-    at.resourceServer = new provider.ResourceServer(audience, info);
-    if (dPoP) at.setThumbprint('jkt', dPoP.thumbprint);
-    const accessToken = await at.save();
-
-    let refreshToken;
-    if (scopes.has('offline_access')) {
-      const rt = new provider.RefreshToken({
-        accountId: account.accountId, client, grantId, gty: 'token_exchange', scope, resource: audience, acr, authTime, rotations: 0,
-      });
-      // A public client's refresh token is bound to its DPoP key, as oidc-provider binds the code flow's.
-      if (dPoP) rt.jkt = dPoP.thumbprint;
-      ctx.oidc.entity('RefreshToken', rt);
-      refreshToken = await rt.save();
-    }
-
-    let idToken;
-    if (scopes.has('openid')) {
-      const token = new provider.IdToken(await account.claims('id_token', scope, {}, []), { ctx });
-      token.scope = scope;
-      // As every ID token of the tenant: auth_time and acr, and the organization of an organization login.
-      token.set('auth_time', authTime);
-      token.set('acr', acr);
-      if (organization) {
-        token.set('org_id', organization.id);
-        token.set('org_name', organization.name);
-      }
-      idToken = await token.issue({ use: 'idtoken' });
-    }
-
-    ctx.body = {
-      access_token: accessToken,
-      issued_token_type: ISSUED_TOKEN_TYPE,
-      token_type: at.tokenType,
-      expires_in: at.expiration,
-      scope,
-      ...(idToken ? { id_token: idToken } : {}),
-      ...(refreshToken ? { refresh_token: refreshToken } : {}),
-    };
+    const body = await issueGrantTokens(provider, errors, tenant, ctx, { account, gty: 'token_exchange', login: actor ? { actor: actor.sub } : {} });
+    ctx.body = { ...body, issued_token_type: ISSUED_TOKEN_TYPE };
   }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'audience', 'scope', 'organization']);
 }

@@ -46,6 +46,9 @@ export const ELEMENT_ERROR_CODES = [
   'audience_mismatch',
   'step_up_required',
   'mfa_required',
+  'passkey_unsupported',
+  'passkey_cancelled',
+  'passkey_refused',
 ] as const;
 
 /**

@@ -7,7 +7,7 @@ import type { LoginConfig } from './config.js';
 import type { LoginCallOptions } from './session-contract.js';
 
 /** Whether `call` logs in in a popup: its own choice, else the configuration's `mode`; never with a token from elsewhere. */
-export const inPopup = (call: LoginCallOptions, config: LoginConfig): boolean => !call.subjectToken && (call.popup ?? config.mode === 'popup');
+export const inPopup = (call: LoginCallOptions, config: LoginConfig): boolean => !call.subjectToken && !call.passkey && (call.popup ?? config.mode === 'popup');
 
 /** The popup's window name, so that a second login reuses the window. */
 const POPUP_NAME = 'closo-login-popup';

@@ -84,6 +84,27 @@ export interface LoginCallOptions {
   subjectToken?: string;
   /** The type of `subjectToken`: a URI the provider knows (for Auth0, a Custom Token Exchange profile's, e.g. `urn:acme:legacy-token`). */
   subjectTokenType?: string;
+  /** Log in with a passkey instead of at the provider's page (Auth0's native passkey API): `true` signs in; see PasskeyOptions. */
+  passkey?: boolean | PasskeyOptions;
+}
+
+/** A passkey login (docs/passkeys.md): a sign-in, or with `signup` a new user's sign-up. */
+export interface PasskeyOptions {
+  /** Sign up a new user with a new passkey: who they are (at least an email, username or phone number, as the connection wants). */
+  signup?: PasskeySignup;
+  /** The provider's connection (Auth0's `realm`: a database connection with passkeys on); the provider's default when absent. */
+  realm?: string;
+  /** `conditional`: wait for the user to pick a passkey from the autofill list of a field with `autocomplete="username webauthn"`. */
+  mediation?: 'conditional';
+}
+
+/** Who signs up with a passkey (Auth0's `user_profile`). */
+export interface PasskeySignup {
+  email?: string;
+  username?: string;
+  phoneNumber?: string;
+  /** The name to show, e.g. in the passkey's entry in the user's password manager. */
+  name?: string;
 }
 
 /** What exchangeToken() exchanges (RFC 8693 §2.1): a token for the caller; the session is not touched. */

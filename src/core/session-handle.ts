@@ -99,7 +99,8 @@ export class SessionHandle {
     // Busy logging in already: ignored, unless that login gives way to a new one (Session.login).
     if (this.#busy || (this.#session?.busy && !this.#session.yieldsToLogin)) return undefined;
     const popup = inPopup(call, config) ? openPopup() : undefined;
-    if (!this.#session) {
+    // A passkey login waiting in autofill is not busy until the user picks a passkey (Session).
+    if (!this.#session && !(call.passkey as { mediation?: string } | undefined)?.mediation) {
       this.#busy = true;
       this.#changed({ type: 'busy' });
     }

@@ -18,6 +18,8 @@ interface WorkerGlobal {
 }
 const workerGlobal = self as unknown as WorkerGlobal;
 
+/** Auth0's passkey grant (session/passkeys.ts): sent as JSON, authn_response an object, as Auth0 takes it only so. */
+const WEBAUTHN_GRANT = 'urn:okta:params:oauth:grant-type:webauthn';
 /** The parameters each request may carry (RFC 6749 §4.1.3, §6; RFC 8693 §2.1; RFC 7009 §2.1; Auth0 `audience` and `organization`, RFC 8707 `resource`). */
 const GRANT_PARAMS: Readonly<Record<string, readonly string[]>> = {
   authorization_code: ['grant_type', 'code', 'redirect_uri', 'code_verifier', 'client_id'],
@@ -26,6 +28,7 @@ const GRANT_PARAMS: Readonly<Record<string, readonly string[]>> = {
     'grant_type', 'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type',
     'client_id', 'scope', 'audience', 'resource', 'organization',
   ],
+  [WEBAUTHN_GRANT]: ['grant_type', 'auth_session', 'authn_response', 'client_id', 'realm', 'scope', 'audience', 'organization'],
 };
 const REVOCATION_PARAMS = ['token', 'token_type_hint', 'client_id'];
 const FORWARDED_HEADERS = new Set(['accept', 'content-type', 'dpop']);
@@ -96,8 +99,13 @@ async function send(request: VaultRequest): Promise<void> {
     if (FORWARDED_HEADERS.has(name.toLowerCase())) headers[name] = String(value);
   }
   try {
+    let sent: BodyInit = params;
+    if (params.get('grant_type') === WEBAUTHN_GRANT) {
+      sent = JSON.stringify({ ...Object.fromEntries(params), authn_response: JSON.parse(params.get('authn_response')!) });
+      headers['content-type'] = 'application/json';
+    }
     const response = await fetch(request.url, {
-      method: 'POST', headers, body: params, redirect: 'manual', credentials: 'omit', signal: AbortSignal.timeout(TIMEOUT_MS),
+      method: 'POST', headers, body: sent, redirect: 'manual', credentials: 'omit', signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     // A token endpoint never redirects; following one would send the token elsewhere.
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) return refuse(id, 502, 'server_error', 'The endpoint answered with a redirect.');

@@ -59,6 +59,21 @@ describe('token-worker', () => {
     expect([reused.status, reused.json['error']]).to.deep.equal([400, 'invalid_grant']);
   });
 
+  it('sends Auth0\'s passkey grant as JSON, the credential as an object, and keeps its refresh token', async () => {
+    vault = startVault();
+    await vault.ready;
+    const credential = { id: 'cred-1', type: 'public-key', response: { clientDataJSON: 'e30', signature: 'c2ln' } };
+    const grant = { grant_type: 'urn:okta:params:oauth:grant-type:webauthn', auth_session: 's-1', authn_response: JSON.stringify(credential), client_id: CLIENT, scope: 'openid offline_access', audience: 'https://api' };
+    const login = await vault.ask(TOKEN, grant, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(login.status).to.equal(200);
+    expect(login.json['contentType']).to.equal('application/json');
+    expect(login.json['received']).to.deep.equal({ ...grant, authn_response: credential });
+    expect(login.json['refresh_token']).to.match(/^closo-rt\./);
+    // Its parameters, no others.
+    const refused = await vault.ask(TOKEN, { ...grant, redirect_uri: 'https://evil.example/' });
+    expect([refused.status, refused.json['error']]).to.deep.equal([400, 'invalid_request']);
+  });
+
   it('sends only to its endpoints, for its client, with the parameters of the grant', async () => {
     vault = startVault();
     await vault.ready;

@@ -54,6 +54,11 @@ for (const colorScheme of ['light', 'dark']) {
       await page.goto(`${env.origin}/fixtures/config-errors.html`);
       await page.locator('#no-client [part=error]').waitFor();
       assert.deepEqual(await violations(page), [], 'error');
+
+      // With passkeys: their button, the email field (named) and the sign-up button.
+      await page.goto(`${env.origin}/fixtures/a11y-passkeys.html`);
+      await login.getByRole('textbox', { name: 'Email' }).waitFor();
+      assert.deepEqual(await violations(page), [], 'passkeys');
     });
   });
 }

@@ -63,7 +63,8 @@ const url = (name) => `${env.origin}/readme/${name}.html`;
 describe('documentation examples', () => {
   it('are all here', () => {
     assert.equal(found.length, Object.keys(examples).length, 'each example has its own name');
-    assert.deepEqual(Object.keys(examples).sort(), ['cms-article', 'cms-callback', 'error-messages', 'labels', 'modulepreload', 'page', 'quick']);
+    // passkeys and passkeys-slotted run in passkeys.test.mjs, on localhost with a virtual authenticator.
+    assert.deepEqual(Object.keys(examples).sort(), ['cms-article', 'cms-callback', 'error-messages', 'labels', 'modulepreload', 'page', 'passkeys', 'passkeys-slotted', 'quick']);
     assert.ok(themingCss, 'the theming CSS');
     for (const code of Object.values(examples)) assert.ok(code.includes(CDN_URL), 'every example loads the drop-in file from the CDN');
   });

@@ -16,10 +16,13 @@ import { isAuthorizeRequest, isRefreshRequest, jwtClaims } from './harness.mjs';
 const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
 
 let stack;
+/** The same on localhost, for passkeys: browsers take no IP address as a passkey's RP ID. */
+let localhostStack;
 before(async () => {
-  stack = await startStack({ pages: { '/fixtures/': fixtures, '/engines/': join(fixtures, 'engines') } });
+  const pages = { '/fixtures/': fixtures, '/engines/': join(fixtures, 'engines') };
+  [stack, localhostStack] = await Promise.all([startStack({ pages }), startStack({ pages, host: 'localhost' })]);
 });
-after(() => stack?.close());
+after(() => Promise.all([stack?.close(), localhostStack?.close()]));
 
 const mark = () => stack.provider.requests.length;
 const requests = (since, filter) => stack.provider.requests.slice(since).filter(filter);
@@ -164,6 +167,36 @@ for (const engine of enginesToRun()) {
       assert.equal(jwtClaims(renewed).cnf.jkt, jkt, 'bound to the same key after the reload');
       const status = await tab.evaluate(async () => (await document.querySelector('closo-login').fetch('/api/claims')).status);
       assert.equal(status, 200);
+    });
+
+    // Chromium's ceremonies, with its virtual authenticator, are in passkeys.test.mjs; here, what each engine offers.
+    it('offers passkeys where the browser has WebAuthn, and says so where it has none, with the normal login still there', { timeout: FLOW_MS }, async () => {
+      const tab = await newTab();
+      const since = localhostStack.provider.requests.length;
+      await tab.goto(`${localhostStack.demo.origin}/engines/passkeys.html`);
+      await tab.waitFor(() => !!document.querySelector('closo-login')?.shadowRoot?.querySelector('[part~=passkey-button]'), null, 10_000, 'the passkey button');
+      const field = await tab.evaluate(() => document.querySelector('closo-login').shadowRoot.querySelector('[part~=passkey-username]').getAttribute('autocomplete'));
+      assert.equal(field, 'username webauthn');
+      const webauthn = await tab.evaluate(async () => typeof PublicKeyCredential === 'function' && (await PublicKeyCredential.isConditionalMediationAvailable?.()) === true);
+      const challenges = () => localhostStack.provider.requests.slice(since).filter((r) => r.path === '/passkey/challenge' && r.method === 'POST');
+      if (webauthn) {
+        // Autofill: the element asked for a challenge at once, and waits for the user, quietly.
+        for (const end = Date.now() + 10_000; !challenges().length && Date.now() < end;) await new Promise((resolve) => { setTimeout(resolve, 50); });
+        assert.equal(challenges().length, 1);
+        assert.deepEqual(await events(tab, 'auth-error'), []);
+        return;
+      }
+      // WebKitGTK has no WebAuthn: autofill stays quiet and asks nothing; the button says why; Log in still works.
+      assert.equal(engine, 'webkit', `${engine} offers no passkeys`);
+      await tab.clickPart('closo-login', 'passkey-button');
+      const [error] = await waitForEvents(tab, 'auth-error');
+      assert.equal(error.detail.code, 'passkey_unsupported');
+      assert.equal(challenges().length, 0);
+      assert.equal(await tab.evaluate(() => document.querySelector('closo-login').shadowRoot.querySelector('[part~=login-button]').getAttribute('aria-disabled')), 'false');
+      await tab.clickPart('closo-login', 'login-button');
+      await signIn(tab);
+      const [token] = await waitForEvents(tab, 'token');
+      assert.equal(token.detail.claims.email, DEMO_USER.email);
     });
 
     it('renews once for two tabs that share a refresh token: one refresh grant, the same new token in both', { timeout: FLOW_MS }, async () => {

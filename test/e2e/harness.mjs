@@ -37,13 +37,15 @@ async function closeContexts(contexts) {
  * the provider's faults are cleared.
  * @param {object} [providerOptions] passed to startProvider
  * @param {Record<string,string>} [pages] more folders of pages to serve (URL prefix → folder)
+ * @param {object} [launchOptions] passed to launchChromium
+ * @param {object} [stackOptions] passed to startStack (e.g. `host: 'localhost'`: passkeys take no IP address)
  */
-export function useStack(providerOptions = {}, pages = {}, launchOptions = {}) {
+export function useStack(providerOptions = {}, pages = {}, launchOptions = {}, stackOptions = {}) {
   const ctx = { stack: null, browser: null };
   /** The contexts the running test opened, closed after it. */
   const contexts = new Set();
   before(async () => {
-    ctx.stack = await startStack({ pages: { '/fixtures/': fixtures, ...pages }, provider: providerOptions });
+    ctx.stack = await startStack({ pages: { '/fixtures/': fixtures, ...pages }, provider: providerOptions, ...stackOptions });
     ctx.browser = await launchChromium(launchOptions);
   });
   afterEach(async () => {

@@ -110,5 +110,14 @@ for (const colorScheme of ['light', 'dark']) {
       // ...and as documented.
       for (const [state, buffer] of Object.entries(pictures)) matches(`${state}-${colorScheme}`, buffer);
     });
+
+    it('logged out with passkeys matches docs/passkeys.md\'s picture', async () => {
+      const context = await env.newContext({ colorScheme, deviceScaleFactor: 2, viewport: { width: 640, height: 360 } });
+      const page = await env.newPage(context);
+      await page.addInitScript(stageStyles);
+      await page.goto(`${env.origin}/fixtures/a11y-passkeys.html`);
+      await page.locator('closo-login').getByRole('button', { name: 'Sign up with a passkey' }).waitFor();
+      matches(`passkeys-${colorScheme}`, await shot(page));
+    });
   });
 }

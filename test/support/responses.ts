@@ -19,6 +19,8 @@ export interface SeenRequest {
   url: string;
   method: string;
   body: URLSearchParams | null;
+  /** The body as sent, when it was text or a form. */
+  text: string | null;
   headers: Headers;
 }
 
@@ -36,6 +38,7 @@ export function fakeFetch(answers: Record<string, Answer>) {
       url: href,
       method: init.method ?? 'GET',
       body: init.body instanceof URLSearchParams ? init.body : typeof init.body === 'string' ? new URLSearchParams(init.body) : null,
+      text: init.body instanceof URLSearchParams || typeof init.body === 'string' ? String(init.body) : null,
       headers: new Headers(init.headers),
     };
     seen.push(request);

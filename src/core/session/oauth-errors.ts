@@ -32,7 +32,7 @@ interface OAuthFailure {
 }
 
 /** The step that failed, and what its unexplained failures are reported as. */
-export type Step = 'discovery_failed' | 'authorization_failed' | 'token_exchange_failed' | 'refresh_failed' | 'id_token_invalid' | 'storage_unavailable' | 'config_invalid';
+export type Step = 'discovery_failed' | 'authorization_failed' | 'token_exchange_failed' | 'refresh_failed' | 'passkey_refused' | 'id_token_invalid' | 'storage_unavailable' | 'config_invalid';
 
 /**
  * Turns anything thrown during `step` into an AuthError:
@@ -54,8 +54,9 @@ export function toAuthError(error: unknown, step: Step): AuthError {
     case RESPONSE_BODY_ERROR: {
       const description = failure.error_description ? `: ${failure.error_description}` : '';
       // invalid_grant on a refresh: expired, revoked or reused; only a new login helps (RFC 6749 §5.2).
-      // mfa_required (Auth0): the refresh token is good, but the user must step up first.
-      const code = step !== 'refresh_failed' ? step : failure.error === 'invalid_grant' ? 'login_required' : failure.error === 'mfa_required' ? 'mfa_required' : step;
+      // mfa_required (Auth0): the refresh token (or passkey) is good, but the user must step up first.
+      const code = step !== 'refresh_failed' && step !== 'passkey_refused' ? step
+        : failure.error === 'mfa_required' ? 'mfa_required' : failure.error === 'invalid_grant' && step === 'refresh_failed' ? 'login_required' : step;
       return new AuthError(code, `The token endpoint answered ${failure.status} ${failure.error}${description}`, { cause: error });
     }
     case AUTHORIZATION_RESPONSE_ERROR: {
@@ -63,7 +64,7 @@ export function toAuthError(error: unknown, step: Step): AuthError {
       return new AuthError(authorizationErrorCode(String(failure.error)), `${failure.error}${description}`, { cause: error });
     }
   }
-  if ((step === 'token_exchange_failed' || step === 'refresh_failed') && concernsJwt(failure)) {
+  if ((step === 'token_exchange_failed' || step === 'refresh_failed' || step === 'passkey_refused') && concernsJwt(failure)) {
     return new AuthError('id_token_invalid', `The ID token was rejected: ${message}`, { cause: error });
   }
   return new AuthError(step, message, { cause: error });

@@ -21,6 +21,7 @@ import { SessionKey } from './dpop.js';
 import { logoutUrl, revokeRefreshToken } from './logout.js';
 import { takeLogoutReturn } from './logout-return.js';
 import { toAuthError, type Step } from './oauth-errors.js';
+import { passkeyLogin } from './passkeys.js';
 import { answerOpener, popupLogin } from './popup-login.js';
 import { invitationLogin, loginRequest, navigate, startLogin, type RequestOptions } from './redirect-login.js';
 import { Renewal, type RenewalHost } from './renewal.js';
@@ -160,12 +161,14 @@ export class Session implements LoginSession {
     const cancelled = this.#cancellable.cancel();
     if (cancelled) return cancelled.then(() => this.login(call, config, popup));
     if (this.#status.busy) return Promise.resolve(void popup?.close()); // one login at a time: this one is dropped
-    // A token from elsewhere (RFC 8693): no provider page, so no popup and no frame rule.
-    if (subject) return this.#login(async () => exchangeLogin(config, subject, request.organization ?? null, await this.#net()), { rejects: true, step: 'token_exchange_failed', appState: request.appState });
+    const login = (work: () => Promise<TokenSet>, step?: Step) => this.#login(work, { rejects: true, appState: request.appState, ...(step ? { step } : {}) });
+    // A passkey (passkeys.ts), or a token from elsewhere (RFC 8693): no provider page, so no popup and no frame rule.
+    if (call.passkey) return passkeyLogin(call, config, request.organization ?? null, { login: (work) => login(work, 'passkey_refused'), net: this.#net, fail: (error) => this.#status.fail(error), hold: (done, cancel) => this.#cancellable.hold(done, cancel, () => true) });
+    if (subject) return login(async () => exchangeLogin(config, subject, request.organization ?? null, await this.#net()), 'token_exchange_failed');
     if (popup !== undefined) {
       if (!popup) return Promise.reject(this.#status.fail(new AuthError('popup_blocked', 'The browser blocked the login window; allow popups for this site.')));
       const cancel = new AbortController();
-      const done = this.#login(async () => popupLogin(config, popup, request, await this.#net(), cancel.signal), { rejects: true, appState: request.appState });
+      const done = login(async () => popupLogin(config, popup, request, await this.#net(), cancel.signal));
       this.#cancellable.hold(done, cancel, () => popup.closed);
       return done;
     }
@@ -295,10 +298,7 @@ export class Session implements LoginSession {
       end: (everywhere) => {
         this.#end('session_ended');
         // A refused refresh token is refused in every tab: the session is over everywhere.
-        if (everywhere) {
-          void this.#dpop?.forget();
-          this.#tabs.announceLogout();
-        }
+        if (everywhere) void Promise.all([this.#dpop?.forget(), this.#tabs.announceLogout()]);
       },
       fail: (error) => this.#status.fail(error),
       expiring: (expiresAt) => this.#status.emit({ type: 'expiring', expiresAt }),

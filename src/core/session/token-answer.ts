@@ -1,5 +1,5 @@
 /**
- * Every check on a token answer, from a code exchange, a refresh or a token exchange alike: oauth4webapi's
+ * Every check on a token answer, from a code exchange, a refresh, a token exchange or a passkey alike: oauth4webapi's
  * processing (body, token type, ID token claims, nonce), the ID token's signature, what
  * OpenID Connect leaves to the client (azp, iat, the same user on renewal) and what this
  * element adds (expired answers, DPoP mode). What passes becomes a TokenSet.
@@ -24,7 +24,7 @@ import { requestOptions, retryOnDpopNonce } from './provider.js';
 import { cachedJwks, keepJwks } from './signing-keys.js';
 import type { ExchangedToken, IdTokenClaims, NetworkOptions, TokenSet } from '../session-contract.js';
 
-type TokenStep = 'token_exchange_failed' | 'refresh_failed';
+type TokenStep = 'token_exchange_failed' | 'refresh_failed' | 'passkey_refused';
 
 /** Tolerated clock difference with the provider, in seconds. */
 const CLOCK_SKEW_S = 300;
@@ -85,21 +85,23 @@ export async function acceptRefreshAnswer(
 }
 
 /**
- * The answer to a token exchange that logs in (RFC 8693 §2.2.1): a session needs an ID token,
+ * The answer to a grant that logs in at the token endpoint, with no authorization request: a
+ * token exchange (RFC 8693 §2.2.1) or a passkey (passkeys.ts). A session needs an ID token,
  * checked as a code exchange's is but for the nonce (none was sent) and the age (no login
  * started here).
  */
-export async function acceptExchangeAnswer(
+export async function acceptGrantAnswer(
   config: LoginConfig,
   as: AuthorizationServer,
   organization: string | null,
   send: SendTokenRequest,
   network: NetworkOptions = {},
+  step: TokenStep = 'token_exchange_failed',
 ): Promise<TokenSet> {
-  const { result, response } = await answer('token_exchange_failed', send, (r) => processGenericTokenEndpointResponse(as, { client_id: config.clientId }, r));
-  checkAnswer(config.dpop, result, 'token_exchange_failed');
+  const { result, response } = await answer(step, send, (r) => processGenericTokenEndpointResponse(as, { client_id: config.clientId }, r));
+  checkAnswer(config.dpop, result, step);
   const claims = getValidatedIdTokenClaims(result) as unknown as IdTokenClaims | undefined;
-  if (!claims) throw new AuthError('token_exchange_failed', 'The token exchange answered without an ID token, so no session can start (is openid in the scope?).');
+  if (!claims) throw new AuthError(step, 'The token endpoint answered without an ID token, so no session can start (is openid in the scope?).');
   await verifySignature(config, as, response, network);
   checkIssue(claims, config.clientId);
   assertOrganization(organization, claims);

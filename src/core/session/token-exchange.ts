@@ -11,7 +11,7 @@ import { AuthError } from '../errors.js';
 import type { ExchangedToken, LoginCallOptions, NetworkOptions, TokenExchangeOptions, TokenSet } from '../session-contract.js';
 import { discover, tokenRequestOptions } from './provider.js';
 import { prefetchJwks } from './signing-keys.js';
-import { acceptExchangeAnswer, acceptExchangedToken, assertAudience } from './token-answer.js';
+import { acceptGrantAnswer, acceptExchangedToken, assertAudience } from './token-answer.js';
 
 const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
@@ -45,7 +45,7 @@ export async function exchangeLogin(config: LoginConfig, subject: SubjectToken, 
     ...(config.audience ? { audience: config.audience } : {}),
     ...(organization ? { organization } : {}),
   };
-  return acceptExchangeAnswer(config, as, organization, () =>
+  return acceptGrantAnswer(config, as, organization, () =>
     genericTokenEndpointRequest(as, { client_id: config.clientId }, None(), TOKEN_EXCHANGE_GRANT, params, tokenRequestOptions(config, network)), network);
 }
 

@@ -27,6 +27,7 @@ export const properties = (
     logoutLabel="Abmelden"
     busyLabel="Anmeldung läuft…"
     headless={false}
+    passkeys
     ontoken={(event) => event.detail.appState ?? event.detail.accessToken.toUpperCase()}
     onauth-error={(event) => event.detail.code}
     onlogout={(event) => event.detail.reason}

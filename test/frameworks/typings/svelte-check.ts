@@ -27,6 +27,7 @@ export const properties: SvelteHTMLElements['closo-login'] = {
   logoutLabel: 'Abmelden',
   busyLabel: 'Anmeldung läuft…',
   headless: false,
+  passkeys: true,
   ontoken: (event) => event.detail.accessToken,
   'onauth-error': (event) => event.detail.code,
   onlogout: (event) => event.detail.reason,

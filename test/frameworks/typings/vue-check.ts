@@ -29,6 +29,7 @@ export const properties: Props = {
   logoutLabel: 'Abmelden',
   busyLabel: 'Anmeldung läuft…',
   headless: false,
+  passkeys: true,
   onToken: (event) => event.detail.accessToken,
   onAuthError: (event) => event.detail.code,
   onLogout: (event) => event.detail.reason,
