@@ -54,10 +54,10 @@ describe('the npm package', () => {
       assert.ok(files.includes(file), file);
     }
     assert.deepEqual(files.filter((f) => /^(src|test|demo|bench|node_modules)\//.test(f)), []);
-    // The drop-in's other files (the session's code, the vault worker) beside the first, and the hashes that pin
-    // them; the npm build's own worker file, which token-worker-start.js starts from beside itself.
+    // The drop-in's other files (the session's code, the vault worker, the two passkey files) beside the first, and
+    // the hashes that pin them; the npm build's own worker file, which token-worker-start.js starts from beside itself.
     const dropIn = files.filter((f) => /^dist\/closo-login.*\.min\.js$/.test(f)).sort();
-    assert.equal(dropIn.length, 3, dropIn.join(', '));
+    assert.equal(dropIn.length, 5, dropIn.join(', '));
     assert.ok(files.includes('dist/core/token-worker.js'));
     assert.ok(files.includes('dist/integrity.json'));
     const pinned = JSON.parse(readFileSync(join(project, 'node_modules/closo-login/dist/integrity.json'), 'utf8'));

@@ -214,6 +214,8 @@ if (skip) {
       const { page, logouts, warnings, revocations } = await logInThenOut();
       assert.deepEqual(logouts.map((detail) => detail.reason), ['user'], 'one logout event');
       assert.deepEqual(revocations, [401], 'Glewlwyd refuses revocation from a public client');
+      // Back from Glewlwyd first (a navigation under way would abort the next one).
+      await page.waitForURL((url) => `${url.origin}${url.pathname}` === `${env.origin}/`, { timeout: 10_000 });
       // Its session ended: logging in again asks for the password.
       await page.goto(pageUrl('redirect'));
       await loginButton(page).click();

@@ -37,6 +37,8 @@ export const OPTIONAL = {
   'api.IDBFactory': 'the DPoP key kept across reloads (IndexedDB); without it, the key lives in memory and a reload needs a new login',
   'css.types.color.light-dark': 'default colours that follow the page\'s color-scheme',
   'html.elements.link.rel.modulepreload': 'the modulepreload line of a faster callback page',
+  'api.PublicKeyCredential': 'passkeys (`passkeys`, `login({ passkey })`); without WebAuthn they give `passkey_unsupported`, and Log in works',
+  'api.PublicKeyCredential.isConditionalMediationAvailable_static': 'the site\'s passkeys in the email field\'s autofill; without it, only the passkey button',
 };
 
 const supportOf = (key) => {

@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { passkeyCeremony, passkeyOf, passkeyTokens, WEBAUTHN_GRANT } from '../../../src/core/passkeys/webauthn.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
-import { rejection } from '../../support/assertions.js';
+import { rejection, throwsFor } from '../../support/assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, signJwt, type Answer } from '../../support/responses.js';
 import { config, tenant } from '../../support/tenant.js';
 
@@ -48,15 +48,7 @@ describe('passkeyOf', () => {
       { passkey: true, returnTo: '/' },
       { passkey: true, subjectToken: 't', subjectTokenType: 'urn:x:y' },
     ];
-    for (const call of calls) {
-      let code: string | undefined;
-      try {
-        passkeyOf(call);
-      } catch (error) {
-        code = (error as { code?: string }).code;
-      }
-      expect(code, JSON.stringify(call)).to.equal('config_invalid');
-    }
+    throwsFor(passkeyOf, calls, 'config_invalid');
   });
 });
 

@@ -3,7 +3,7 @@ import { DPoP } from 'oauth4webapi';
 import { resolveConfig } from '../../../src/core/config.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { exchangeLogin, exchangeToken, subjectOf } from '../../../src/core/session/token-exchange.js';
-import { rejection } from '../../support/assertions.js';
+import { rejection, throwsFor } from '../../support/assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, idTokenClaims, json, metadata, signJwt, type SeenRequest } from '../../support/responses.js';
 import { config, tenant } from '../../support/tenant.js';
 
@@ -44,15 +44,7 @@ describe('subjectOf', () => {
       { subjectToken: 't', subjectTokenType: TYPE, returnTo: '/' },
       { subjectToken: 't', subjectTokenType: TYPE, authorizationParams: { prompt: 'login' } },
     ];
-    for (const call of calls) {
-      let code: string | undefined;
-      try {
-        subjectOf(call);
-      } catch (error) {
-        code = (error as { code?: string }).code;
-      }
-      expect(code, JSON.stringify(call)).to.equal('config_invalid');
-    }
+    throwsFor(subjectOf, calls, 'config_invalid');
   });
 });
 
