@@ -253,7 +253,7 @@ export class ClosoLogin extends LitElement {
               aria-disabled=${busy ? 'true' : 'false'} aria-busy=${busy ? 'true' : 'false'} @click=${this.#onLoginClick}>
             ${busy ? html`<slot name="busy-label">${this.busyLabel}</slot>` : html`<slot name="login-label">${this.loginLabel}</slot>`}
           </button>
-          ${this.passkeys ? this.#passkeyForm?.(this, busy) : nothing}`}
+          ${this.passkeys && !this._configError ? this.#passkeyForm?.(this, busy) : nothing}`}
       ${error ? html`<p part="error" role="alert">${error.message}</p>` : nothing}
       <span part="status" class="visually-hidden" role="status">${busy ? this.busyLabel : ''}</span>
     </div>`;

@@ -248,6 +248,20 @@ describe('passkeys in the element', () => {
     assert.equal(env.requests(since, isPasskeyGrant).length, 0, 'no ceremony, no grant');
   });
 
+  it('does not wait in autofill while someone is logged in: a session restored after a reload asks nothing, a logout starts it', async () => {
+    const { page } = await passkeyPage('passkeys-stored');
+    await signUp(page);
+    const since = env.mark();
+    await page.reload();
+    const [restored] = await waitForEvents(page, 'token');
+    assert.ok(restored.detail.accessToken);
+    await env.expectQuiet(page, { ms: 500, events: ['auth-error'], requests: isPasskeyApi });
+    assert.deepEqual(await page.evaluate(() => window.__webauthnRequests), [], 'no WebAuthn request');
+    await logOutHere(page);
+    await page.waitForFunction(() => window.__webauthnRequests.includes('conditional'));
+    assert.equal(env.requests(since, isPasskeyApi).length, 1, 'one challenge, for autofill');
+  });
+
   it('refuses an authenticator that did not check the user was present (UP flag off)', async () => {
     const { page, authenticator } = await passkeyPage();
     await signUp(page);

@@ -20,6 +20,8 @@ export interface PasskeySessionHost {
   fail(error: AuthError): AuthError;
   /** Holds a login waiting in autofill, for a new login() to cancel. */
   hold(done: Promise<unknown>, cancel: AbortController): void;
+  /** Someone is logged in: autofill does not wait then (its field is not shown). */
+  loggedIn(): boolean;
 }
 
 export async function runPasskeyLogin(call: LoginCallOptions, config: LoginConfig, organization: string | null, host: PasskeySessionHost): Promise<TokenView | undefined> {
@@ -32,6 +34,7 @@ export async function runPasskeyLogin(call: LoginCallOptions, config: LoginConfi
   if (!options.mediation) {
     return host.login(async () => passkeyTokens(config, await passkeyCeremony(config, options, organization, await host.net()), options, organization, await host.net()));
   }
+  if (host.loggedIn()) return undefined;
   const cancel = new AbortController();
   const picked = (async () => passkeyCeremony(config, options, organization, await host.net(), cancel.signal))();
   host.hold(picked, cancel);

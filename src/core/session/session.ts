@@ -163,7 +163,8 @@ export class Session implements LoginSession {
     if (this.#status.busy) return Promise.resolve(void popup?.close()); // one login at a time: this one is dropped
     const login = (work: () => Promise<TokenSet>, step?: Step) => this.#login(work, { rejects: true, appState: request.appState, ...(step ? { step } : {}) });
     // A passkey (passkeys.ts), or a token from elsewhere (RFC 8693): no provider page, so no popup and no frame rule.
-    if (call.passkey) return passkeyLogin(call, config, request.organization ?? null, { login: (work) => login(work, 'passkey_refused'), net: this.#net, fail: (error) => this.#status.fail(error), hold: (done, cancel) => this.#cancellable.hold(done, cancel, () => true) });
+    if (call.passkey) return passkeyLogin(call, config, request.organization ?? null, { login: (work) => login(work, 'passkey_refused'), net: this.#net,
+      fail: (error) => this.#status.fail(error), hold: (done, cancel) => this.#cancellable.hold(done, cancel, () => true), loggedIn: () => this.#current !== null });
     if (subject) return login(async () => exchangeLogin(config, subject, request.organization ?? null, await this.#net()), 'token_exchange_failed');
     if (popup !== undefined) {
       if (!popup) return Promise.reject(this.#status.fail(new AuthError('popup_blocked', 'The browser blocked the login window; allow popups for this site.')));
@@ -291,10 +292,8 @@ export class Session implements LoginSession {
       key: this.#key,
       current: () => this.#current,
       catchUp: () => this.#adoptNewer(this.#store.load()),
-      adopt: (next, shared, announce = true) => {
-        this.#adopt(next, announce);
-        if (shared) this.#tabs.announceRenewal(next);
-      },
+      // A renewal this tab made (`shared`) reaches the other tabs.
+      adopt: (next, shared, announce = true) => { this.#adopt(next, announce); if (shared) this.#tabs.announceRenewal(next); },
       end: (everywhere) => {
         this.#end('session_ended');
         // A refused refresh token is refused in every tab: the session is over everywhere.

@@ -1,7 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { answerOpener, popupLogin } from '../../../src/core/session/popup-login.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
-import { rejection } from '../../support/assertions.js';
+import { rejection, until } from '../../support/assertions.js';
 import { ISSUER, clearClosoStorage, fakeFetch, json, metadata, tokenResponse, type SeenRequest } from '../../support/responses.js';
 import { config, tenant } from '../../support/tenant.js';
 
@@ -398,13 +398,17 @@ describe('answerOpener', () => {
     const state = 's'.repeat(43);
     afterEach(() => sessionStorage.removeItem(POPUP_MARK));
 
-    /** What arrives on the channel of `state` within a few tasks. */
-    async function heardOn(channelState: string, act: () => void): Promise<unknown[]> {
+    /**
+     * What arrives on the channel of `state`: when a message is `expected`, waiting for it (a loaded machine
+     * delivers late), then 100 ms more for a second one that must not come; else 100 ms for one that must not.
+     */
+    async function heardOn(channelState: string, act: () => void, expected = false): Promise<unknown[]> {
       const heard: unknown[] = [];
       const channel = new BroadcastChannel(`closo-login:popup:${channelState}`);
       channel.onmessage = (event) => heard.push(event.data);
       try {
         act();
+        if (expected) await until(() => heard.length > 0, 'the answer on the channel');
         await new Promise((resolve) => setTimeout(resolve, 100));
       } finally {
         channel.close();
@@ -416,7 +420,7 @@ describe('answerOpener', () => {
       sessionStorage.setItem(POPUP_MARK, state);
       history.replaceState(null, '', href);
       let answered = false;
-      expect(await heardOn(state, () => { answered = answerOpener(href); })).to.deep.equal([{ type: MESSAGE_TYPE, href }]);
+      expect(await heardOn(state, () => { answered = answerOpener(href); }, true)).to.deep.equal([{ type: MESSAGE_TYPE, href }]);
       expect(answered).to.equal(true);
       expect(location.href, 'the address bar no longer shows the code').to.equal(here);
       expect(closed).to.equal(1);
