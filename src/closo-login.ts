@@ -164,7 +164,7 @@ export class ClosoLogin extends LitElement {
    * properties, and before the first render: a callback's code exchange starts here.
    */
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (this.passkeys && !this.#passkeyForm) void import('./passkey-form.js').then(({ passkeyForm }) => { this.#passkeyForm = passkeyForm; this.requestUpdate(); });
+    if (this.passkeys && !this.#passkeyForm) import('./passkey-form.js').then(({ passkeyForm }) => { this.#passkeyForm = passkeyForm; this.requestUpdate(); }, () => { /* the next update tries again */ });
     if (this.#session && !OPTION_NAMES.some((name) => changed.has(name))) return;
     let config: LoginConfig;
     try {

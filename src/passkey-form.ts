@@ -78,10 +78,10 @@ export function passkeyForm(host: PasskeyHost, busy: boolean): TemplateResult {
 }
 
 function act(host: PasskeyHost, options: LoginCallOptions): void {
+  // The user's passkey action: autofill that stopped starts again at the next render (this login's outcome).
+  if (autofill.get(host) === 'stopped') autofill.delete(host);
   host.login(options).catch(() => {
     // Reported as auth-error already; the buttons are usable again.
-  }).finally(() => {
-    if (autofill.get(host) === 'stopped') autofill.delete(host);
   });
 }
 

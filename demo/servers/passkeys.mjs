@@ -19,14 +19,14 @@ export const WEBAUTHN_GRANT = 'urn:okta:params:oauth:grant-type:webauthn';
 /** The tenant's database connection, the only `realm` the passkey API takes. */
 export const PASSKEY_REALM = 'Username-Password-Authentication';
 const SESSION_TTL_MS = 5 * 60_000;
-const CEREMONY_TIMEOUT_MS = 60_000;
 
 /**
  * Adds the passkey API to the tenant.
  * @param {import('./grant-tokens.mjs').Tenant & {
- *   clientId: string, rpId: string, origins: () => string[],
+ *   clientId: string, rpId: string, origins: () => string[], ceremonyTimeout: () => number,
  *   users: { byEmail(email: string): object | undefined, bySub(sub: string): object | undefined, create(profile: object): object },
- * }} tenant the passkey API's settings (the RP ID, the allowed web origins) and the tenant's users
+ * }} tenant the passkey API's settings (the RP ID, the allowed web origins, the `timeout` its options give, as
+ *   Auth0's 60 s) and the tenant's users
  * @returns {((req, res, url: URL) => Promise<boolean>) & { refusals: string[] }} answers a request to /passkey/…
  *   (false when it is not one); `refusals` says why each refused grant was refused
  */
@@ -108,7 +108,7 @@ export function registerPasskeys(provider, errors, tenant) {
     const userId = randomBytes(16).toString('hex');
     const options = await generateRegistrationOptions({
       rpName: 'Closo local tenant', rpID: tenant.rpId, userName: email, userDisplayName: name,
-      userID: new TextEncoder().encode(userId), attestationType: 'none', timeout: CEREMONY_TIMEOUT_MS,
+      userID: new TextEncoder().encode(userId), attestationType: 'none', timeout: tenant.ceremonyTimeout(),
       authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
     });
     const { challenge, timeout, rp, user, pubKeyCredParams, authenticatorSelection } = options;
@@ -118,7 +118,7 @@ export function registerPasskeys(provider, errors, tenant) {
 
   /** Sign in: the options to ask for any passkey of this RP with (discoverable credentials). */
   async function challenge() {
-    const { challenge: value, timeout, rpId, userVerification } = await generateAuthenticationOptions({ rpID: tenant.rpId, userVerification: 'preferred', timeout: CEREMONY_TIMEOUT_MS });
+    const { challenge: value, timeout, rpId, userVerification } = await generateAuthenticationOptions({ rpID: tenant.rpId, userVerification: 'preferred', timeout: tenant.ceremonyTimeout() });
     return [200, { auth_session: newSession({ kind: 'login', challenge: value }), authn_params_public_key: { challenge: value, timeout, rpId, userVerification } }];
   }
 

@@ -145,9 +145,9 @@ export async function startProvider({
    * Settings a test may change while the provider runs. `sessionCeiling`: seconds from the login
    * after which the session is over, as Auth0's `session_expiry` ID token claim says (null: none).
    * `openerPolicy`: a Cross-Origin-Opener-Policy for the login page (`same-origin` cuts a popup
-   * off from the page that opened it).
+   * off from the page that opened it). `passkeyTimeoutMs`: the `timeout` of the passkey API's WebAuthn options.
    */
-  const settings = { accessTokenTTL, requireDpopNonce: false, sessionCeiling: null, openerPolicy: null };
+  const settings = { accessTokenTTL, requireDpopNonce: false, sessionCeiling: null, openerPolicy: null, passkeyTimeoutMs: 60_000 };
   /**
    * Test-only faults ("hostile mode", see hostile.mjs): { authorization, token, idToken, jwks,
    * revocation: 'error' }. Empty, so off, unless a test sets them.
@@ -421,7 +421,7 @@ export async function startProvider({
   };
   registerTokenExchange(provider, errors, { ...tenant, accountByEmail: users.byEmail });
   // Auth0's native passkey API (passkeys.mjs).
-  const passkeys = registerPasskeys(provider, errors, { ...tenant, clientId, rpId: passkeyRpId, origins: () => webOrigins, users });
+  const passkeys = registerPasskeys(provider, errors, { ...tenant, clientId, rpId: passkeyRpId, origins: () => webOrigins, ceremonyTimeout: () => settings.passkeyTimeoutMs, users });
   // A 500 from the local tenant is a bug in this file: make it visible.
   provider.on('server_error', (_ctx, err) => console.error('local provider server_error:', err));
   provider.on('grant.revoked', (_ctx, grantId) => logins.delete(grantId));
@@ -443,7 +443,7 @@ export async function startProvider({
         return await loginPage(req, res, url);
       }
       if (url.pathname.startsWith('/passkey/')) {
-        requests.push({ method: req.method, path: url.pathname, headers: { origin: req.headers.origin } });
+        requests.push({ method: req.method, path: url.pathname, at: Date.now(), headers: { origin: req.headers.origin } });
         if (await passkeys(req, res, url)) return undefined;
       }
       if (req.method === 'POST' && (url.pathname === '/oauth/token' || url.pathname === '/oauth/revoke')) {

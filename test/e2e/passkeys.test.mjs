@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WEBAUTHN_GRANT } from '../../demo/servers/passkeys.mjs';
-import { DEFAULT_AUDIENCE } from '../../demo/servers/provider.mjs';
+import { DEFAULT_AUDIENCE, ORGANIZATIONS } from '../../demo/servers/provider.mjs';
 import { events, isRefreshRequest, isTokenRequest, jwtClaims, useStack, waitForEvents } from './harness.mjs';
 
 // The HTML examples of docs/passkeys.md, as written but for the CDN, the domain and the client ID.
@@ -214,6 +214,14 @@ describe('passkeys in the element', () => {
     await authenticator.presence(false);
   });
 
+  it('logs in to the organization authorization-params names: sent with the grant, and named by the ID token', async () => {
+    const { page } = await passkeyPage('passkeys-org');
+    const since = env.mark();
+    const signedUp = await login(page, { passkey: { signup: { email: newEmail() } } });
+    assert.equal(signedUp.claims?.org_id, ORGANIZATIONS[0].id, JSON.stringify(signedUp));
+    assert.equal(env.requests(since, isPasskeyGrant)[0].body.organization, 'acme');
+  });
+
   it('a cancelled prompt, or no passkey on this device: passkey_cancelled, nothing sent, every button usable at once', async () => {
     const { page } = await passkeyPage();
     const since = env.mark();
@@ -260,6 +268,23 @@ describe('passkeys in the element', () => {
     await logOutHere(page);
     await page.waitForFunction(() => window.__webauthnRequests.includes('conditional'));
     assert.equal(env.requests(since, isPasskeyApi).length, 1, 'one challenge, for autofill');
+  });
+
+  it('keeps autofill alive past its challenge\'s life: a new challenge a little before the old one runs out, quietly', async () => {
+    env.provider.settings.passkeyTimeoutMs = 10_000;
+    try {
+      const { page, authenticator } = await passkeyPage(null, { presence: false });
+      await authenticator.add(unknownCredential());
+      const since = env.mark();
+      await page.goto(`${env.origin}/fixtures/passkeys.html`);
+      const [first] = await env.waitForRequests(since, isPasskeyApi);
+      const [, second] = await env.waitForRequests(since, isPasskeyApi, 2, 15_000);
+      assert.ok(second.at - first.at >= 8_500, `renewed after ${second.at - first.at} ms, not before 90% of the challenge's 10 s`);
+      assert.deepEqual(await events(page), [], 'no event: nothing the user did');
+      assert.equal(await page.evaluate(() => window.__webauthnRequests.filter((m) => m === 'conditional').length), 2);
+    } finally {
+      env.provider.settings.passkeyTimeoutMs = 60_000;
+    }
   });
 
   it('refuses an authenticator that did not check the user was present (UP flag off)', async () => {

@@ -26,12 +26,15 @@ export interface Ceremony {
 /** What cannot go with login({ passkey }): no provider page opens, and no other token is exchanged. */
 const PAGE_OPTIONS = ['popup', 'returnTo', 'invitation', 'authorizationParams', 'subjectToken', 'subjectTokenType'] as const;
 
-/** The `passkey` option of a login() call, checked. */
-export function passkeyOf(call: LoginCallOptions): PasskeyOptions {
+/** The `passkey` option of a login() call, checked, with the configuration it runs with. */
+export function passkeyOf(call: LoginCallOptions, config: LoginConfig): PasskeyOptions {
   const options = call.passkey === true ? {} : call.passkey;
   if (!options || typeof options !== 'object') throw new AuthError('config_invalid', 'passkey must be true or an object such as { signup: { email } }.');
   const misplaced = PAGE_OPTIONS.filter((name) => call[name] !== undefined);
   if (misplaced.length) throw new AuthError('config_invalid', `login({ passkey }) opens no provider page: ${misplaced.join(', ')} cannot go with it.`);
+  // The passkey grant takes no acr_values or max_age: a login that must meet them cannot be a passkey login here.
+  const level = ['acr_values', 'max_age'].filter((name) => config.authorizationParams[name] !== undefined);
+  if (level.length) throw new AuthError('config_invalid', `authorization-params asks for ${level.join(' and ')}, which a passkey login cannot be held to: use Log in.`);
   const signup = options.signup;
   if (signup !== undefined && !['email', 'username', 'phoneNumber'].some((name) => typeof signup?.[name as 'email'] === 'string' && signup[name as 'email']!.trim())) {
     throw new AuthError('config_invalid', 'passkey.signup needs an email, username or phoneNumber to sign up with.');
@@ -44,9 +47,9 @@ export function passkeyOf(call: LoginCallOptions): PasskeyOptions {
 /**
  * The provider's challenge, then the browser's passkey prompt (or, with mediation "conditional",
  * the passkeys in the autofill list of a field with autocomplete="username webauthn", until the
- * user picks one or `signal` aborts).
+ * user picks one or `signal` aborts; null when the challenge ran out first: ask again).
  */
-export async function passkeyCeremony(config: LoginConfig, options: PasskeyOptions, organization: string | null, network: NetworkOptions, signal?: AbortSignal): Promise<Ceremony> {
+export async function passkeyCeremony(config: LoginConfig, options: PasskeyOptions, organization: string | null, network: NetworkOptions, signal?: AbortSignal): Promise<Ceremony | null> {
   const credentials = typeof PublicKeyCredential === 'function' ? navigator.credentials : undefined;
   if (!credentials) throw new AuthError('passkey_unsupported', 'This browser cannot use passkeys (no WebAuthn here; it needs https or localhost).');
   if (options.mediation && !(await PublicKeyCredential.isConditionalMediationAvailable?.())) {
@@ -58,15 +61,22 @@ export async function passkeyCeremony(config: LoginConfig, options: PasskeyOptio
     ...(options.realm ? { realm: options.realm } : {}),
     ...(organization ? { organization } : {}),
     ...(signup ? { user_profile: profileOf(signup) } : {}),
-  }, network);
+  }, network, signal);
+  // A wait in autofill may outlast its challenge, which the provider keeps for about its timeout.
+  const wait = new AbortController();
+  signal?.addEventListener('abort', () => wait.abort(), { once: true });
+  const expiry = options.mediation ? setTimeout(() => wait.abort(), challengeLife(publicKey['timeout'])) : undefined;
   let credential: Credential | null;
   try {
-    const given = signal ? { signal } : {};
+    const given = signal || expiry ? { signal: wait.signal } : {};
     credential = signup
       ? await credentials.create({ publicKey: creationOptions(publicKey), ...given })
       : await credentials.get({ publicKey: requestOptionsOf(publicKey), ...given, ...(options.mediation ? { mediation: options.mediation } : {}) });
   } catch (error) {
+    if (wait.signal.aborted && !signal?.aborted) return null;
     throw ceremonyError(error, signal);
+  } finally {
+    clearTimeout(expiry);
   }
   if (!(credential instanceof PublicKeyCredential)) throw new AuthError('passkey_cancelled', 'No passkey was chosen.');
   return { authSession, credential: serialize(credential) };
@@ -100,12 +110,23 @@ const jsonGrant = (send: typeof fetch): typeof fetch => (input, init = {}) => {
   return send(input, { ...init, headers, body: JSON.stringify(body) });
 };
 
+/** Milliseconds a wait in autofill keeps a challenge: a little less than its `timeout`, from 10 s to 5 minutes. */
+const challengeLife = (timeout: unknown) => Math.min(Math.max(Number(timeout) || 300_000, 10_000), 300_000) * 0.9;
+
 /** POST /passkey/register or /passkey/challenge: the auth_session and WebAuthn options (JSON, binary as base64url). */
-async function challenge(config: LoginConfig, endpoint: 'register' | 'challenge', body: Record<string, unknown>, network: NetworkOptions) {
+async function challenge(config: LoginConfig, endpoint: 'register' | 'challenge', body: Record<string, unknown>, network: NetworkOptions, cancel?: AbortSignal) {
   const as = await discover(config, network);
   const url = new URL(`passkey/${endpoint}`, as.issuer.endsWith('/') ? as.issuer : `${as.issuer}/`);
   const { signal } = requestOptions(config, network);
-  const response = await sender(network)(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal, credentials: 'omit' });
+  let response: Response;
+  try {
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), credentials: 'omit' as const };
+    response = await sender(network)(url, { ...init, signal: cancel ? anySignal(signal, cancel) : signal });
+  } catch (error) {
+    // The provider answers discovery, but not this: a CORS preflight it refuses has no route behind it.
+    if ((error as AuthError).code !== 'network_error') throw error;
+    throw new AuthError('passkey_unsupported', `The provider did not answer ${url} (no passkey API there, or this page's origin is not among its Allowed Web Origins).`, { cause: error });
+  }
   const answer = (await response.json().catch(() => null)) as Record<string, unknown> | null;
   if (response.status === 404) throw new AuthError('passkey_unsupported', `The provider has no passkey API at ${url} (for Auth0: enable passkeys on the connection, and the Passkey grant on the application).`);
   if (!response.ok || typeof answer?.['auth_session'] !== 'string' || !answer['authn_params_public_key'] || typeof answer['authn_params_public_key'] !== 'object') {
@@ -163,6 +184,13 @@ function ceremonyError(error: unknown, signal?: AbortSignal): unknown {
   if (name === 'InvalidStateError') return new AuthError('passkey_refused', 'This device already holds a passkey for this account; sign in with it.', { cause: error });
   if (name === 'SecurityError') return new AuthError('passkey_unsupported', 'The provider\'s passkeys are for another site than this page (its RP ID does not cover this origin).', { cause: error });
   return new AuthError('passkey_refused', `The browser refused the passkey: ${(error as Error | undefined)?.message ?? error}`, { cause: error });
+}
+
+/** Aborted when either is. */
+function anySignal(...signals: AbortSignal[]): AbortSignal {
+  const either = new AbortController();
+  for (const one of signals) one.addEventListener('abort', () => either.abort(one.reason), { once: true });
+  return either.signal;
 }
 
 function bytes(value: string): Uint8Array<ArrayBuffer> {

@@ -14,6 +14,8 @@ export class CancellableLogin {
 
   /** Holds `done` as the login to cancel with `cancel` while `when()` says so, until it ends. */
   hold(done: Promise<unknown>, cancel: AbortController, when: () => boolean): void {
+    // Two at once would leave one running that nothing can cancel: the one held before gives way.
+    if (this.#held?.when()) this.#held.cancel.abort();
     const held: Held = { cancel, when, ended: done.catch(() => {}).finally(() => { if (this.#held === held) this.#held = null; }) };
     this.#held = held;
   }

@@ -7,10 +7,22 @@ import type { PasskeySessionHost } from '../passkeys/passkey-login.js';
 import type { LoginCallOptions, TokenView } from '../session-contract.js';
 import { toAuthError } from './oauth-errors.js';
 
-/** See ../passkeys/passkey-login.ts. */
+/** A login that waits in autofill (mediation "conditional") until the user picks a passkey. */
+export const waitsInAutofill = (call: LoginCallOptions): boolean => typeof call.passkey === 'object' && call.passkey.mediation === 'conditional';
+
+/**
+ * See ../passkeys/passkey-login.ts. A wait in autofill is held from this call on, before its code
+ * has loaded, so that a new login() cancels it whatever it is doing, until the user picked a passkey.
+ */
 export function passkeyLogin(call: LoginCallOptions, config: LoginConfig, organization: string | null, host: PasskeySessionHost): Promise<TokenView | undefined> {
-  return import('../passkeys/passkey-login.js').then(
-    ({ runPasskeyLogin }) => runPasskeyLogin(call, config, organization, host),
-    (error: unknown) => { throw host.fail(toAuthError(error, 'passkey_refused')); },
+  const autofill = waitsInAutofill(call) ? { cancel: new AbortController(), picked: false } : null;
+  const done = import('../passkeys/passkey-login.js').then(
+    ({ runPasskeyLogin }) => runPasskeyLogin(call, config, organization, host, autofill),
+    (error: unknown) => {
+      const failure = toAuthError(error, 'passkey_refused');
+      throw autofill ? failure : host.fail(failure);
+    },
   );
+  if (autofill) host.hold(done, autofill.cancel, () => !autofill.picked);
+  return done;
 }

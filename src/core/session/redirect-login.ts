@@ -64,6 +64,9 @@ function withoutInvitation(href: string): string {
   return url.pathname + url.search + url.hash;
 }
 
+const organizationOf = (call: LoginCallOptions, config: LoginConfig, params: Record<string, string> | undefined) =>
+  call.organization ?? config.organization ?? params?.['organization'] ?? config.authorizationParams['organization'];
+
 /**
  * What one login() call asks for, checked: parameters (none reserved), app state, a same-origin
  * return path. A call that accepts an invitation takes the link's parameters out of the address
@@ -78,7 +81,8 @@ export function loginRequest(call: LoginCallOptions, config: LoginConfig): Reque
     returnTo: (call.returnTo !== undefined && sameOriginPath(call.returnTo, location.origin)) || here,
     ...(params ? { authorizationParams: params } : {}),
     ...(appState === undefined ? {} : { appState }),
-    ...(call.organization ?? config.organization ? { organization: call.organization ?? config.organization ?? undefined } : {}),
+    // The organization as the authorization request takes it (authorizationRequest): the call's, the configuration's, or a parameter's.
+    ...(organizationOf(call, config, params) ? { organization: organizationOf(call, config, params)! } : {}),
     ...(call.invitation ? { invitation: call.invitation } : {}),
   };
 }

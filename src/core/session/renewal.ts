@@ -65,7 +65,18 @@ export class Renewal {
 
   constructor(host: RenewalHost) {
     this.#host = host;
+    document.addEventListener('visibilitychange', this.#wake);
+    window.addEventListener('online', this.#wake);
   }
+
+  /** Stops for good, when the session is disposed: timers and the wake listeners. */
+  close(): void {
+    this.stop();
+    document.removeEventListener('visibilitychange', this.#wake);
+    window.removeEventListener('online', this.#wake);
+  }
+
+  #wake = (): void => this.wake();
 
   /** With a refresh token, or (no offline_access) with `silent` through the provider's session; never past the session's ceiling. */
   canRenew(tokens: TokenSet): boolean {

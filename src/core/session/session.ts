@@ -21,7 +21,7 @@ import { SessionKey } from './dpop.js';
 import { logoutUrl, revokeRefreshToken } from './logout.js';
 import { takeLogoutReturn } from './logout-return.js';
 import { toAuthError, type Step } from './oauth-errors.js';
-import { passkeyLogin } from './passkeys.js';
+import { passkeyLogin, waitsInAutofill } from './passkeys.js';
 import { answerOpener, popupLogin } from './popup-login.js';
 import { invitationLogin, loginRequest, navigate, startLogin, type RequestOptions } from './redirect-login.js';
 import { Renewal, type RenewalHost } from './renewal.js';
@@ -69,8 +69,6 @@ export class Session implements LoginSession {
     this.#dpop = config.dpop === 'off' ? null : new SessionKey(this.#key);
     this.#renewal = new Renewal(this.#renewalHost());
     this.#route = new TokenRoute(config, network);
-    document.addEventListener('visibilitychange', this.#wake);
-    window.addEventListener('online', this.#wake);
   }
 
   /** What the page may see of the tokens, or null; an expired access token counts as none until renewed. */
@@ -157,14 +155,16 @@ export class Session implements LoginSession {
       popup?.close();
       return Promise.reject(this.#status.fail(toAuthError(error, 'config_invalid')));
     }
-    // The user wants a login now: the silent sign-in, or the popup they closed, gives way.
+    // A wait in autofill gives way to everything, and waits for nobody logged in (passkeys.ts).
+    if (waitsInAutofill(call) && (this.#status.busy || this.#cancellable.yields || this.#current)) return Promise.resolve(undefined);
+    // The user wants a login now: the silent sign-in, the popup they closed, a wait in autofill give way.
     const cancelled = this.#cancellable.cancel();
     if (cancelled) return cancelled.then(() => this.login(call, config, popup));
     if (this.#status.busy) return Promise.resolve(void popup?.close()); // one login at a time: this one is dropped
     const login = (work: () => Promise<TokenSet>, step?: Step) => this.#login(work, { rejects: true, appState: request.appState, ...(step ? { step } : {}) });
     // A passkey (passkeys.ts), or a token from elsewhere (RFC 8693): no provider page, so no popup and no frame rule.
     if (call.passkey) return passkeyLogin(call, config, request.organization ?? null, { login: (work) => login(work, 'passkey_refused'), net: this.#net,
-      fail: (error) => this.#status.fail(error), hold: (done, cancel) => this.#cancellable.hold(done, cancel, () => true), loggedIn: () => this.#current !== null });
+      fail: (error) => this.#status.fail(error), hold: (done, cancel, when) => this.#cancellable.hold(done, cancel, when) });
     if (subject) return login(async () => exchangeLogin(config, subject, request.organization ?? null, await this.#net()), 'token_exchange_failed');
     if (popup !== undefined) {
       if (!popup) return Promise.reject(this.#status.fail(new AuthError('popup_blocked', 'The browser blocked the login window; allow popups for this site.')));
@@ -249,10 +249,9 @@ export class Session implements LoginSession {
    */
   dispose(): boolean {
     if (this.#current || this.#status.busy || this.#status.pending) return false;
-    this.#renewal.stop();
+    this.#cancellable.cancel(); // a wait in autofill: nobody shows its field any more
+    this.#renewal.close();
     this.#tabs.close();
-    document.removeEventListener('visibilitychange', this.#wake);
-    window.removeEventListener('online', this.#wake);
     this.#route.close();
     this.#status.close();
     return true;
@@ -282,8 +281,6 @@ export class Session implements LoginSession {
     const [network, dpop] = await Promise.all([this.#route.options(), this.#dpop?.handle()]);
     return dpop ? { ...network, dpop } : network;
   };
-
-  #wake = (): void => this.#renewal.wake();
 
   /** What renewal (renewal.ts) and tokens for other APIs (api-tokens.ts) may do with this session. */
   #renewalHost(): RenewalHost {

@@ -1,5 +1,7 @@
 import { expect } from '@esm-bundle/chai';
+import { resolveConfig } from '../../../src/core/config.js';
 import { passkeyCeremony, passkeyOf, passkeyTokens, WEBAUTHN_GRANT } from '../../../src/core/passkeys/webauthn.js';
+import type { LoginCallOptions } from '../../../src/core/session-contract.js';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
 import { rejection, throwsFor } from '../../support/assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, idTokenClaims, json, metadata, signJwt, type Answer } from '../../support/responses.js';
@@ -37,8 +39,8 @@ async function withCredentials(method: 'get' | 'create', answer: (options: Crede
 
 describe('passkeyOf', () => {
   it('takes true (a sign-in) or options, and refuses what cannot be a passkey login with config_invalid', () => {
-    expect(passkeyOf({ passkey: true })).to.deep.equal({});
-    expect(passkeyOf({ passkey: { signup: { email: 'a@b.c' } }, appState: 1, organization: 'acme' })).to.deep.equal({ signup: { email: 'a@b.c' } });
+    expect(passkeyOf({ passkey: true }, config)).to.deep.equal({});
+    expect(passkeyOf({ passkey: { signup: { email: 'a@b.c' } }, appState: 1, organization: 'acme' }, config)).to.deep.equal({ signup: { email: 'a@b.c' } });
     const calls = [
       { passkey: { signup: {} } },
       { passkey: { signup: { name: 'only a name' } } },
@@ -48,7 +50,11 @@ describe('passkeyOf', () => {
       { passkey: true, returnTo: '/' },
       { passkey: true, subjectToken: 't', subjectTokenType: 'urn:x:y' },
     ];
-    throwsFor(passkeyOf, calls, 'config_invalid');
+    throwsFor((call: LoginCallOptions) => passkeyOf(call, config), calls, 'config_invalid');
+    // A configuration that asks for a level of login the passkey grant cannot be held to.
+    const stepUp = (params: Record<string, string>) => resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID, authorizationParams: params }, new URL('https://app.example.com/'));
+    throwsFor((params: Record<string, string>) => passkeyOf({ passkey: true }, stepUp(params)), [{ acr_values: 'urn:x' }, { max_age: '0' }], 'config_invalid');
+    expect(passkeyOf({ passkey: true }, stepUp({ ui_locales: 'fr' }))).to.deep.equal({});
   });
 });
 
@@ -102,6 +108,24 @@ describe('passkeyCeremony', () => {
     expect((outcome as { code?: string; message?: string }).code).to.equal('passkey_unsupported');
     expect((outcome as { message: string }).message).to.contain('RP ID');
   });
+
+  it('a tenant that refuses the challenge\'s CORS preflight (no passkey API there): passkey_unsupported, said so', async () => {
+    const network = fakeFetch({ [`${ISSUER}.well-known/openid-configuration`]: () => json(metadata) });
+    const error = await rejection(passkeyCeremony(config, {}, null, network));
+    expect(error.code).to.equal('passkey_unsupported');
+    expect(error.message).to.contain('Allowed Web Origins');
+  });
+
+  it('gives up a wait in autofill a little before its challenge runs out (null: ask again), and only then', async () => {
+    if (!(await PublicKeyCredential.isConditionalMediationAvailable?.())) return;
+    const shortLived = () => json({ auth_session: 'session-1', authn_params_public_key: { challenge: CHALLENGE, rpId: 'app.example.com', timeout: 10_000 } });
+    const started = Date.now();
+    const { outcome } = await withCredentials('get', (options) => new Promise((_, reject) => {
+      options.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+    }), () => passkeyCeremony(config, { mediation: 'conditional' }, null, passkeyTenant(shortLived), new AbortController().signal));
+    expect(outcome).to.equal(null);
+    expect(Date.now() - started).to.be.within(8_500, 9_800);
+  }).timeout(15_000);
 
   it('waits in autofill with mediation "conditional", until the page gives up (the abort passes through, no AuthError)', async () => {
     if (!(await PublicKeyCredential.isConditionalMediationAvailable?.())) return;

@@ -41,19 +41,32 @@ describe('CancellableLogin', () => {
     expect(held.yields).to.equal(true);
   });
 
-  it('forgets a login that ended by itself, but not a newer one held meanwhile', async () => {
+  it('gives up a held login that yields when another is held, and forgets the newer one only once it ended', async () => {
     const held = new CancellableLogin();
     const first = running();
     held.hold(first.done, first.cancel, () => true);
     const second = running();
     held.hold(second.done, second.cancel, () => true);
-    first.finish();
-    await first.done;
+    expect(first.cancel.signal.aborted, 'two at once would leave one that nothing can cancel').to.equal(true);
+    await first.done.catch(() => {});
     await Promise.resolve();
     expect(held.yields, 'the second is still held').to.equal(true);
     second.finish();
     await second.done;
     await new Promise((resolve) => setTimeout(resolve));
     expect(held.yields).to.equal(false);
+  });
+
+  it('leaves a held login that does not yield now (a popup still open) running when another is held', async () => {
+    const held = new CancellableLogin();
+    const popup = running();
+    held.hold(popup.done, popup.cancel, () => false);
+    const second = running();
+    held.hold(second.done, second.cancel, () => true);
+    expect(popup.cancel.signal.aborted).to.equal(false);
+    popup.finish();
+    await popup.done;
+    await Promise.resolve();
+    expect(held.yields, 'the newer one is still held').to.equal(true);
   });
 });

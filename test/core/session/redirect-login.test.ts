@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import { clearDiscoveryCache } from '../../../src/core/session/provider.js';
-import { MAX_APP_STATE_BYTES, checkAppState, navigate, sameOriginPath, startLogin } from '../../../src/core/session/redirect-login.js';
+import { MAX_APP_STATE_BYTES, checkAppState, loginRequest, navigate, sameOriginPath, startLogin } from '../../../src/core/session/redirect-login.js';
+import { resolveConfig } from '../../../src/core/config.js';
 import { AuthError } from '../../../src/core/errors.js';
 import { rejection } from '../../support/assertions.js';
 import { AUDIENCE, CLIENT_ID, ISSUER, clearClosoStorage, fakeFetch, json, metadata, sha256Base64url } from '../../support/responses.js';
@@ -139,5 +140,17 @@ describe('sameOriginPath', () => {
       'javascript:alert(1)', 'data:text/html,x', ' //evil.example', '\t//evil.example', '/\t/evil.example', 'http://app.example.com/', 'relative/path']) {
       expect(sameOriginPath(value, origin), value).to.equal(null);
     }
+  });
+});
+
+describe('loginRequest', () => {
+  it('takes the organization as the authorization request does: the call\'s, the configuration\'s, then an authorization parameter\'s', () => {
+    const withParams = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID, authorizationParams: { organization: 'org_params' } }, new URL('https://app.example.com/'));
+    const withBoth = resolveConfig({ issuer: ISSUER, clientId: CLIENT_ID, organization: 'org_config', authorizationParams: { organization: 'org_params' } }, new URL('https://app.example.com/'));
+    expect(loginRequest({}, config).organization).to.equal(undefined);
+    expect(loginRequest({}, withParams).organization, 'logins at the token endpoint (passkeys, token exchange) send it too').to.equal('org_params');
+    expect(loginRequest({ authorizationParams: { organization: 'org_call_params' } }, withParams).organization).to.equal('org_call_params');
+    expect(loginRequest({}, withBoth).organization).to.equal('org_config');
+    expect(loginRequest({ organization: 'org_call' }, withBoth).organization).to.equal('org_call');
   });
 });
