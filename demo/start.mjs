@@ -32,6 +32,7 @@ if (process.env.AUTH0_DOMAIN) {
 
 console.log(`
   closo-login demo   ${demo.origin}/
+  Passkeys           ${demo.origin}/passkeys${process.env.AUTH0_DOMAIN ? '  (needs a tenant with passkeys: docs/passkeys.md)' : ''}
   OpenID Provider    ${issuer}${process.env.AUTH0_DOMAIN ? '' : `  (local; user ${DEMO_USER.email} / ${DEMO_USER.password})`}
   Client ID          ${clientId}
   Audience           ${audience}
