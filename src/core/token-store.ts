@@ -23,8 +23,11 @@ export interface TokenStore {
 export const refreshTokenInWorker = (config: LoginConfig, network: NetworkOptions): boolean =>
   config.storage === 'memory' && !network.fetch;
 
+/** A key of this client's in web storage: every key the element keeps there is namespaced by client id. */
+export const clientKey = (clientId: string, name: string): string => `closo-login:${encodeURIComponent(clientId)}:${name}`;
+
 export function storageKey(config: LoginConfig): string {
-  return `closo-login:${encodeURIComponent(config.clientId)}:session:${config.issuer}|${config.audience ?? ''}`;
+  return clientKey(config.clientId, `session:${config.issuer}|${config.audience ?? ''}`);
 }
 
 const backing = (mode: StorageMode): Storage | null =>

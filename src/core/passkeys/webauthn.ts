@@ -7,13 +7,12 @@
  * challenge, signature, counter); its `auth_session` is single use. Loaded only when a passkey is
  * used: session/passkeys.ts imports passkey-login.ts with import(), the only way in (test/layout.test.mjs).
  */
-import { genericTokenEndpointRequest, None } from 'oauth4webapi';
 import type { LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import type { LoginCallOptions, NetworkOptions, PasskeyOptions, TokenSet } from '../session-contract.js';
-import { discover, requestOptions, sender, tokenRequestOptions } from '../session/provider.js';
-import { prefetchJwks } from '../session/signing-keys.js';
-import { acceptGrantAnswer } from '../session/token-answer.js';
+import { grantLogin } from '../session/grant-login.js';
+import { discover, requestOptions, sender } from '../session/provider.js';
+import { refusePageOptions } from '../session/redirect-login.js';
 
 export const WEBAUTHN_GRANT = 'urn:okta:params:oauth:grant-type:webauthn';
 
@@ -23,15 +22,12 @@ export interface Ceremony {
   readonly credential: Record<string, unknown>;
 }
 
-/** What cannot go with login({ passkey }): no provider page opens, and no other token is exchanged. */
-const PAGE_OPTIONS = ['popup', 'returnTo', 'invitation', 'authorizationParams', 'subjectToken', 'subjectTokenType'] as const;
-
 /** The `passkey` option of a login() call, checked, with the configuration it runs with. */
 export function passkeyOf(call: LoginCallOptions, config: LoginConfig): PasskeyOptions {
   const options = call.passkey === true ? {} : call.passkey;
   if (!options || typeof options !== 'object') throw new AuthError('config_invalid', 'passkey must be true or an object such as { signup: { email } }.');
-  const misplaced = PAGE_OPTIONS.filter((name) => call[name] !== undefined);
-  if (misplaced.length) throw new AuthError('config_invalid', `login({ passkey }) opens no provider page: ${misplaced.join(', ')} cannot go with it.`);
+  // No provider page opens, and no other token is exchanged.
+  refusePageOptions(call, 'passkey', ['subjectToken', 'subjectTokenType']);
   // The passkey grant takes no acr_values or max_age: a login that must meet them cannot be a passkey login here.
   const level = ['acr_values', 'max_age'].filter((name) => config.authorizationParams[name] !== undefined);
   if (level.length) throw new AuthError('config_invalid', `authorization-params asks for ${level.join(' and ')}, which a passkey login cannot be held to: use Log in.`);
@@ -63,17 +59,16 @@ export async function passkeyCeremony(config: LoginConfig, options: PasskeyOptio
     ...(signup ? { user_profile: profileOf(signup) } : {}),
   }, network, signal);
   // A wait in autofill may outlast its challenge, which the provider keeps for about its timeout.
-  const wait = new AbortController();
-  signal?.addEventListener('abort', () => wait.abort(), { once: true });
-  const expiry = options.mediation ? setTimeout(() => wait.abort(), challengeLife(publicKey['timeout'])) : undefined;
+  const expired = new AbortController();
+  const expiry = options.mediation ? setTimeout(() => expired.abort(), challengeLife(publicKey['timeout'])) : undefined;
+  const given = { signal: signal ? anySignal(signal, expired.signal) : expired.signal };
   let credential: Credential | null;
   try {
-    const given = signal || expiry ? { signal: wait.signal } : {};
     credential = signup
       ? await credentials.create({ publicKey: creationOptions(publicKey), ...given })
       : await credentials.get({ publicKey: requestOptionsOf(publicKey), ...given, ...(options.mediation ? { mediation: options.mediation } : {}) });
   } catch (error) {
-    if (wait.signal.aborted && !signal?.aborted) return null;
+    if (expired.signal.aborted && !signal?.aborted) return null;
     throw ceremonyError(error, signal);
   } finally {
     clearTimeout(expiry);
@@ -83,22 +78,16 @@ export async function passkeyCeremony(config: LoginConfig, options: PasskeyOptio
 }
 
 /** The token request of a finished ceremony: the login's tokens, for the session's audience and scope. */
-export async function passkeyTokens(config: LoginConfig, ceremony: Ceremony, options: PasskeyOptions, organization: string | null, network: NetworkOptions): Promise<TokenSet> {
-  const as = await discover(config, network);
-  await prefetchJwks(config, as, network);
+export function passkeyTokens(config: LoginConfig, ceremony: Ceremony, options: PasskeyOptions, organization: string | null, network: NetworkOptions): Promise<TokenSet> {
   const params = {
     auth_session: ceremony.authSession,
     authn_response: JSON.stringify(ceremony.credential),
-    scope: config.scope,
-    ...(config.audience ? { audience: config.audience } : {}),
-    ...(organization ? { organization } : {}),
     ...(options.realm ? { realm: options.realm } : {}),
   };
   // Auth0 takes this grant as JSON only, authn_response an object: the vault's worker sends it so
   // (../token-worker.ts); without the vault, the page's fetch does.
-  const net = network.tokenFetch ? network : { ...network, fetch: jsonGrant(network.fetch ?? ((input, init) => fetch(input, init))) };
-  return acceptGrantAnswer(config, as, organization, () =>
-    genericTokenEndpointRequest(as, { client_id: config.clientId }, None(), WEBAUTHN_GRANT, params, tokenRequestOptions(config, net)), network, 'passkey_refused');
+  const sending = network.tokenFetch ? network : { ...network, fetch: jsonGrant(network.fetch ?? ((input, init) => fetch(input, init))) };
+  return grantLogin(config, WEBAUTHN_GRANT, params, organization, network, { step: 'passkey_refused', sending });
 }
 
 /** A fetch that sends oauth4webapi's form body as JSON, with authn_response as an object. */

@@ -4,7 +4,9 @@
  * post_logout_redirect_uri only with one). It is kept in this tab until the provider comes back
  * with it; then it leaves the address bar. It protects nothing: a logout return carries no data.
  */
-const key = (clientId: string) => `closo-login:${encodeURIComponent(clientId)}:logout-state`;
+import { clientKey } from '../token-store.js';
+
+const key = (clientId: string) => clientKey(clientId, 'logout-state');
 
 /** Keeps `state` for the logout about to leave for the provider. */
 export function rememberLogoutState(clientId: string, state: string): void {

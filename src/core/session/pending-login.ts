@@ -4,8 +4,9 @@
  * single use: taken (read and removed) before anything validates it, so the same response
  * can never be redeemed twice.
  */
-import { PREFIX, sessionStore } from './cache.js';
+import { sessionStore } from './cache.js';
 import { AuthError } from '../errors.js';
+import { clientKey } from '../token-store.js';
 
 export interface PendingLogin {
   readonly state: string;
@@ -36,7 +37,7 @@ export interface PendingLogin {
 /** How long a user may take at the provider before the pending login lapses. */
 export const PENDING_LOGIN_TTL_MS = 10 * 60 * 1000;
 
-const loginPrefix = (clientId: string) => `${PREFIX}${encodeURIComponent(clientId)}:login:`;
+const loginPrefix = (clientId: string) => clientKey(clientId, 'login:');
 
 function keysWithPrefix(store: Storage, prefix: string): string[] {
   const keys: string[] = [];

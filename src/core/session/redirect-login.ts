@@ -64,6 +64,15 @@ function withoutInvitation(href: string): string {
   return url.pathname + url.search + url.hash;
 }
 
+/** The options of a login at the provider's page. */
+const PAGE_OPTIONS = ['popup', 'returnTo', 'invitation', 'authorizationParams'] as const;
+
+/** A login at the token endpoint (`what`: a token exchange, a passkey) opens no provider page: it refuses their options, and `also`. */
+export function refusePageOptions(call: LoginCallOptions, what: string, also: readonly (keyof LoginCallOptions)[] = []): void {
+  const misplaced = [...PAGE_OPTIONS, ...also].filter((name) => call[name] !== undefined);
+  if (misplaced.length) throw new AuthError('config_invalid', `login({ ${what} }) opens no provider page: ${misplaced.join(', ')} cannot go with it.`);
+}
+
 const organizationOf = (call: LoginCallOptions, config: LoginConfig, params: Record<string, string> | undefined) =>
   call.organization ?? config.organization ?? params?.['organization'] ?? config.authorizationParams['organization'];
 

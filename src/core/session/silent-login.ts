@@ -10,6 +10,7 @@ import type { LoginConfig } from '../config.js';
 import { AuthError, meansSignedOut } from '../errors.js';
 import { authorizationRequest } from './redirect-login.js';
 import type { NetworkOptions, TokenSet } from '../session-contract.js';
+import { clientKey } from '../token-store.js';
 
 /** How long the frame may stay on a provider page before the sign-in counts as unanswered. */
 const UNANSWERED_MS = 2_000;
@@ -78,7 +79,7 @@ export async function silentLogin(config: LoginConfig, network: NetworkOptions =
  * Where this browser's last login at the provider is noted (a time; no token, nothing about the
  * user), so that a silent sign-in that finds no session soon after can say why it probably did not.
  */
-const noteKey = (config: LoginConfig) => `closo-login:${encodeURIComponent(config.clientId)}:provider-login:${config.issuer}`;
+const noteKey = (config: LoginConfig) => clientKey(config.clientId, `provider-login:${config.issuer}`);
 /** How long a provider session is expected to live for the note to count (Auth0's default idle lifetime: 3 days). */
 const PROVIDER_SESSION_MS = 3 * 24 * 3600 * 1000;
 let told = false;

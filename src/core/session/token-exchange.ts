@@ -9,9 +9,10 @@ import { genericTokenEndpointRequest, None } from 'oauth4webapi';
 import type { LoginConfig } from '../config.js';
 import { AuthError } from '../errors.js';
 import type { ExchangedToken, LoginCallOptions, NetworkOptions, TokenExchangeOptions, TokenSet } from '../session-contract.js';
+import { grantLogin } from './grant-login.js';
 import { discover, tokenRequestOptions } from './provider.js';
-import { prefetchJwks } from './signing-keys.js';
-import { acceptGrantAnswer, acceptExchangedToken, assertAudience } from './token-answer.js';
+import { refusePageOptions } from './redirect-login.js';
+import { acceptExchangedToken, assertAudience } from './token-answer.js';
 
 const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
@@ -21,32 +22,17 @@ export interface SubjectToken {
   readonly type: string;
 }
 
-/** What cannot go with login({ subjectToken }): no provider page opens. */
-const PAGE_OPTIONS = ['popup', 'returnTo', 'invitation', 'authorizationParams'] as const;
-
 /** The subject token of a login() call, checked; null when the call logs in at the provider's page. */
 export function subjectOf(call: LoginCallOptions): SubjectToken | null {
   if (call.subjectToken === undefined && call.subjectTokenType === undefined) return null;
   checkToken(call.subjectToken, call.subjectTokenType, 'subject');
-  const misplaced = PAGE_OPTIONS.filter((name) => call[name] !== undefined);
-  if (misplaced.length) throw new AuthError('config_invalid', `login({ subjectToken }) opens no provider page: ${misplaced.join(', ')} cannot go with it.`);
+  refusePageOptions(call, 'subjectToken');
   return { token: call.subjectToken!, type: call.subjectTokenType! };
 }
 
 /** Logs in with `subject`: the session's audience and scope, and the login's organization (RFC 8693 §2.1). */
-export async function exchangeLogin(config: LoginConfig, subject: SubjectToken, organization: string | null, network: NetworkOptions = {}): Promise<TokenSet> {
-  const as = await discover(config, network);
-  // The ID token's keys, fetched before the subject token is spent.
-  await prefetchJwks(config, as, network);
-  const params = {
-    subject_token: subject.token,
-    subject_token_type: subject.type,
-    scope: config.scope,
-    ...(config.audience ? { audience: config.audience } : {}),
-    ...(organization ? { organization } : {}),
-  };
-  return acceptGrantAnswer(config, as, organization, () =>
-    genericTokenEndpointRequest(as, { client_id: config.clientId }, None(), TOKEN_EXCHANGE_GRANT, params, tokenRequestOptions(config, network)), network);
+export function exchangeLogin(config: LoginConfig, subject: SubjectToken, organization: string | null, network: NetworkOptions = {}): Promise<TokenSet> {
+  return grantLogin(config, TOKEN_EXCHANGE_GRANT, { subject_token: subject.token, subject_token_type: subject.type }, organization, network);
 }
 
 /**
