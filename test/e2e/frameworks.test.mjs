@@ -22,8 +22,8 @@ for (const framework of ['vue', 'react', 'svelte', 'angular-aot', 'angular']) {
       await login.getByRole('button', { name: 'Log in' }).waitFor();
       // The ahead-of-time app runs under the policy every other page has: no eval.
       if (framework === 'angular-aot') assert.doesNotMatch(response.headers()['content-security-policy'], /unsafe-eval/);
-      // The AOT app's template reads the element's state through its template reference (#login).
-      const user = framework === 'angular-aot' ? (text) => page.locator('#user', { hasText: text }).waitFor() : async () => {};
+      // The Angular app's template (one component, both compilers) reads the element's state through its template reference (#login).
+      const user = framework.startsWith('angular') ? (text) => page.locator('#user', { hasText: text }).waitFor() : async () => {};
       await user('Signed out');
 
       // Configuration: the issuer and client ID as properties (no attribute appears), renew-before as a dash-case attribute.

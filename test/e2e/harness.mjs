@@ -189,11 +189,11 @@ export async function logInAtProvider(page) {
   await page.getByRole('button', { name: 'Continue' }).click();
 }
 
-/** Opens `url` in `page`, clicks Log in and signs in at the provider; resolves with the token event. */
-export async function logIn(page, url) {
+/** Opens `url` in `page`, clicks Log in and signs in at the provider with `signIn` (its login form); resolves with the token event. */
+export async function logIn(page, url, signIn = logInAtProvider) {
   await page.goto(url);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await logInAtProvider(page);
+  await signIn(page);
   const tokens = await waitForEvents(page, 'token');
   return tokens.at(-1);
 }

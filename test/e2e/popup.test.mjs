@@ -25,6 +25,17 @@ async function openPage() {
   return { page, navigations };
 }
 
+/** Clicks Log in on `page` and signs in in the popup that COOP cut off from it; resolves with the token event once the popup has closed. */
+async function logInThroughCutOffPopup(page) {
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
+  await popup.waitForURL(/\/u\/login\//);
+  assert.equal(await popup.evaluate(() => window.opener), null, 'COOP cut the popup off from the page');
+  await logInAtProvider(popup);
+  const [token] = await waitForEvents(page, 'token');
+  if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 5000 });
+  return token;
+}
+
 describe('popup login', () => {
   it('logs in without leaving the page', async () => {
     const { page, navigations } = await openPage();
@@ -49,13 +60,8 @@ describe('popup login', () => {
     try {
       const { page, navigations } = await openPage();
       const since = env.mark();
-      const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
-      await popup.waitForURL(/\/u\/login\//);
-      assert.equal(await popup.evaluate(() => window.opener), null, 'COOP cut the popup off from the page');
-      await logInAtProvider(popup);
-      const [token] = await waitForEvents(page, 'token');
+      const token = await logInThroughCutOffPopup(page);
       assert.equal(token.detail.claims.sub, DEMO_USER.sub);
-      if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 5000 });
       assert.deepEqual(navigations, [], 'the page never navigated');
       assert.equal(env.requests(since, isTokenRequest).length, 1, 'one code exchange');
       assert.deepEqual((await events(page)).map((e) => e.type), ['token']);
@@ -68,13 +74,8 @@ describe('popup login', () => {
     const page = await env.newPage();
     // popup-isolated.html is served with Cross-Origin-Opener-Policy: same-origin (demo-server.mjs).
     await page.goto(`${env.origin}/fixtures/popup-isolated.html`);
-    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Log in' }).click()]);
-    await popup.waitForURL(/\/u\/login\//);
-    assert.equal(await popup.evaluate(() => window.opener), null, 'COOP cut the popup off from the page');
-    await logInAtProvider(popup);
-    const [token] = await waitForEvents(page, 'token');
+    const token = await logInThroughCutOffPopup(page);
     assert.equal(token.detail.claims.sub, DEMO_USER.sub);
-    if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 5000 });
     assert.deepEqual((await events(page)).map((e) => e.type), ['token']);
   });
 

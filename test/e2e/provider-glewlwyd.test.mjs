@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { events, jwtClaims, useStack, waitForEvents } from './harness.mjs';
+import { events, jwtClaims, logIn as logInAt, useStack, waitForEvents } from './harness.mjs';
 import { GLEWLWYD_INSTALL, glewlwydMissingPackages, startGlewlwyd } from '../providers/glewlwyd.mjs';
 
 const CLIENT_ID = 'closo-glewlwyd';
@@ -64,13 +64,7 @@ if (skip) {
   }
 
   /** Opens `name`, clicks Log in and logs in through Glewlwyd's form; resolves with the token event. */
-  async function logIn(page, name) {
-    await page.goto(pageUrl(name));
-    await loginButton(page).click();
-    await glewlwyd.logIn(page);
-    const [token] = await waitForEvents(page, 'token');
-    return token;
-  }
+  const logIn = (page, name) => logInAt(page, pageUrl(name), (p) => glewlwyd.logIn(p));
 
   /** On failure, Glewlwyd's own log says what it refused. */
   const withLog = (message) => `${message}\nGlewlwyd's log:\n${glewlwyd.log().slice(-2_000)}`;

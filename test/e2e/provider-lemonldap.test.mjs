@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lemonldapMissingPackages, startLemonLdap } from '../providers/lemonldap.mjs';
-import { events, jwtClaims, jwtHeader, useStack, waitForEvents } from './harness.mjs';
+import { events, jwtClaims, jwtHeader, logIn as logInAt, useStack, waitForEvents } from './harness.mjs';
 
 const CLIENT_ID = 'closo-spa';
 /** The same app registered a second time, without bypassing LemonLDAP's consent screen. */
@@ -98,13 +98,7 @@ describe('LemonLDAP::NG 2.16 as the OpenID Provider, through its login form', { 
   const getAccessToken = (page, options) => element(page).evaluate((el, o) => el.getAccessToken(o), options);
 
   /** Opens `name`, clicks Log in and signs in through LemonLDAP's form; resolves with the token event. */
-  async function logIn(page, name) {
-    await page.goto(url(name));
-    await loginButton(page).click();
-    await lemon.logIn(page);
-    const [token] = await waitForEvents(page, 'token');
-    return token;
-  }
+  const logIn = (page, name) => logInAt(page, url(name), (p) => lemon.logIn(p));
 
   it('redirect login: the form, a token event for dwho, the address bar clean', async () => {
     const page = await env.newPage();

@@ -1,9 +1,9 @@
 // Finds a Chromium to drive: $CHROME_PATH, then Debian's /usr/bin/chromium (and other
 // common system paths), then chromium / chromium-browser / google-chrome on PATH, then the
 // browser Playwright may have downloaded itself. .ci/run asks this file, so both agree.
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { chromium } from 'playwright';
+import { isExecutable, onPath } from './executables.mjs';
 
 /** Flags that keep Chromium from stalling on blocked network calls in closed networks (CI). */
 export const CHROMIUM_ARGS = [
@@ -20,24 +20,6 @@ export const CHROMIUM_ARGS = [
 const SYSTEM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 const COMMANDS = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
-const isExecutable = (path) => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** The first of COMMANDS found on PATH, as `command -v` would find it. */
-function onPath() {
-  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const command of COMMANDS) {
-    const found = dirs.map((dir) => join(dir, command)).find(isExecutable);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 export function chromiumExecutable() {
   const fromEnv = process.env.CHROME_PATH;
@@ -45,7 +27,8 @@ export function chromiumExecutable() {
     if (!existsSync(fromEnv)) throw new Error(`CHROME_PATH is set to ${fromEnv}, but no file is there.`);
     return fromEnv;
   }
-  const system = SYSTEM_PATHS.find(isExecutable) ?? onPath();
+  // The first of COMMANDS found on PATH, as `command -v` would find it.
+  const system = SYSTEM_PATHS.find(isExecutable) ?? COMMANDS.map(onPath).find(Boolean);
   if (system) return system;
   let bundled;
   try {

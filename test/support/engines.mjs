@@ -4,9 +4,8 @@
 // headless mode). Playwright cannot drive these Firefox and WebKit builds, and the npm driver
 // packages that download browsers cannot run here: these drivers use the installed browsers.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { isExecutable, onPath } from './executables.mjs';
 
 export const ENGINES = ['chromium', 'firefox', 'webkit'];
 
@@ -17,15 +16,6 @@ export function enginesToRun() {
   return named.length ? named : ENGINES;
 }
 
-const isExecutable = (path) => {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const onPath = (command) => (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command)).find(isExecutable);
 
 /** $FIREFOX_PATH, else Firefox ESR or Firefox on PATH. */
 export function firefoxExecutable() {
