@@ -3,8 +3,11 @@
 // As the code flow's: a grant of its own that remembers what the login was for, a JWT access
 // token for the API asked (or the default one) within the scopes it allows, a rotating refresh
 // token with offline_access (bound to the DPoP key when there is one), and an ID token with
-// auth_time, acr and the organization.
+// auth_time, acr and the organization; with a refresh token, the MRRT policy's APIs, as a code
+// flow login gets them.
 import validateDpop, { checkDpopReplay } from 'oidc-provider/lib/helpers/validate_dpop.js';
+
+const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
 /**
  * What every such grant needs of the tenant (provider.mjs).
@@ -15,6 +18,7 @@ import validateDpop, { checkDpopReplay } from 'oidc-provider/lib/helpers/validat
  * @property {(grantId: string, login: object) => void} remember what this login was for, as loadExistingGrant does
  *   (its access tokens' claims come from it: extraTokenClaims replaces a token's `extra`)
  * @property {string} acr the acr of such a login
+ * @property {{ audience: string, scope: string[] }[]} refreshTokenPolicy the client's MRRT policy: the APIs a refresh token may get tokens for
  */
 
 /**
@@ -34,9 +38,14 @@ export async function issueGrantTokens(provider, errors, tenant, ctx, { account,
   const scope = [...new Set(String(params.scope ?? 'openid').split(' '))].filter((name) => allowed.has(name)).join(' ');
   const scopes = new Set(scope.split(' '));
   const grant = new provider.Grant({ accountId: account.accountId, clientId: client.clientId });
-  grant.addOIDCScope(['openid', 'profile', 'email', 'offline_access'].filter((name) => scopes.has(name)).join(' '));
+  grant.addOIDCScope(OIDC_SCOPES.filter((name) => scopes.has(name)).join(' '));
   grant.addOIDCClaims(['sub', 'email', 'email_verified', 'name', 'nickname', 'updated_at', 'org_id', 'org_name']);
   grant.addResourceScope(audience, scope);
+  // With a refresh token, the MRRT policy's other APIs too, as the code flow's logins get them
+  // (provider.mjs, loadExistingGrant): a refresh_token grant may then ask for their tokens.
+  const policy = scopes.has('offline_access') ? tenant.refreshTokenPolicy.filter((entry) => entry.audience !== audience) : [];
+  const oidcScopes = OIDC_SCOPES.filter((name) => scopes.has(name));
+  for (const entry of policy) grant.addResourceScope(entry.audience, [...oidcScopes, ...entry.scope].join(' '));
   const grantId = await grant.save();
   const { acr } = tenant;
   tenant.remember(grantId, { audience, organization, acr, ...login });
@@ -53,7 +62,11 @@ export async function issueGrantTokens(provider, errors, tenant, ctx, { account,
 
   let refreshToken;
   if (scopes.has('offline_access')) {
-    const rt = new provider.RefreshToken({ accountId: account.accountId, client, grantId, gty, scope, resource: audience, acr, authTime, rotations: 0 });
+    const rt = new provider.RefreshToken({
+      accountId: account.accountId, client, grantId, gty, acr, authTime, rotations: 0,
+      scope: [scope, ...policy.flatMap((entry) => entry.scope)].join(' '),
+      resource: policy.length ? [audience, ...policy.map((entry) => entry.audience)] : audience,
+    });
     // A public client's refresh token is bound to its DPoP key, as oidc-provider binds the code flow's.
     if (dPoP) rt.jkt = dPoP.thumbprint;
     ctx.oidc.entity('RefreshToken', rt);

@@ -418,6 +418,7 @@ export async function startProvider({
     findOrganization,
     remember: (grantId, login) => logins.set(grantId, login),
     acr: ACR_PWD,
+    refreshTokenPolicy,
   };
   registerTokenExchange(provider, errors, { ...tenant, accountByEmail: users.byEmail });
   // Auth0's native passkey API (passkeys.mjs).

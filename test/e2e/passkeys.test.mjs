@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WEBAUTHN_GRANT } from '../../demo/servers/passkeys.mjs';
-import { DEFAULT_AUDIENCE, ORGANIZATIONS } from '../../demo/servers/provider.mjs';
+import { DEFAULT_AUDIENCE, ORGANIZATIONS, SECOND_AUDIENCE } from '../../demo/servers/provider.mjs';
 import { events, isRefreshRequest, isTokenRequest, jwtClaims, useStack, waitForEvents } from './harness.mjs';
 
 // The HTML examples of docs/passkeys.md, as written but for the CDN, the domain and the client ID.
@@ -156,6 +156,10 @@ describe('passkeys in the element', () => {
     assert.equal(env.requests(since, isRefreshRequest).length, 1);
     const issued = env.provider.issuedRefreshTokens.at(-1);
     assert.ok(!(await page.content()).includes(issued));
+    // Several APIs: a token for another API of the MRRT policy, from the same refresh token.
+    const other = await element(page).evaluate((el, audience) => el.getAccessToken({ audience, scope: 'read:reports' }), SECOND_AUDIENCE);
+    assert.ok([jwtClaims(other).aud].flat().includes(SECOND_AUDIENCE));
+    assert.match(jwtClaims(other).scope, /read:reports/);
   });
 
   it('signs in with the passkey after a reload, from the button, and with autofill: the site\'s passkeys in the field\'s list', async () => {

@@ -78,6 +78,17 @@ describe('logging in with a token from elsewhere', () => {
     assert.deepEqual((await events(page)).map((e) => e.type), ['token', 'token', 'logout']);
   });
 
+  it('gets a token for another API of the MRRT policy from the session\'s refresh token, as any login does', async () => {
+    const { page } = await openPage();
+    await example(page, 'logInWithLegacyToken', await userToken());
+    const since = env.mark();
+    const other = await call(page, 'getAccessToken', { audience: SECOND_AUDIENCE, scope: 'read:reports' });
+    assert.equal(typeof other, 'string', JSON.stringify(other));
+    assert.ok([jwtClaims(other).aud].flat().includes(SECOND_AUDIENCE));
+    assert.match(jwtClaims(other).scope, /read:reports/);
+    assert.equal(env.requests(since, isRefreshRequest)[0].body.audience, SECOND_AUDIENCE, 'a refresh grant with the API as audience (Auth0 MRRT)');
+  });
+
   it('logs in to an organization with it: the ID token names the organization', async () => {
     const { page } = await openPage();
     const since = env.mark();
